@@ -1,0 +1,247 @@
+"""Grader of ``dense``: a batched dense layer, forward and backward.
+
+Contract: ``dense_forward(X, W, b) -> Y = X @ W.T + b`` and
+``dense_backward(X, W, dY) -> (dX, dW, db)`` with ``dX = dY @ W``, ``dW = dY.T @ X``,
+``db = dY.sum(axis=0)``; samples are rows, ``W`` is ``(n_out, n_in)``.
+
+The time budget of the large-batch case: on this project's 2-core reference machine a
+vectorized forward+backward of ``B = 20000, n_in = 16, n_out = 8`` takes about 2 ms
+through the sandbox, a per-sample Python loop about 60 ms (forward) and 150 ms (backward).
+The budget, 40 ms for the pair, best of three tries, sits between them with a wide
+margin on both sides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graders.framework import CaseContext, Fail, Grader, Mistake
+from graders.framework import checks as C
+
+grader = Grader("dense", functions=["dense_forward", "dense_backward"])
+
+FORWARD = "Y = X @ W.T + b (statement, 'Forward')"
+BACKWARD = "dX = dY @ W, dW = dY.T @ X, db = dY.sum(axis=0) (statement, 'Backward')"
+LARGE_BATCH_BUDGET = 0.040  # seconds for forward + backward, best of three tries
+SHAPES = {"Y": "(B, n_out)", "dX": "(B, n_in)", "dW": "(n_out, n_in)", "db": "(n_out,)"}
+
+
+def layer(rng: np.random.Generator, B: int, n_in: int, n_out: int, dtype=np.float64):
+    """Random ``X (B, n_in)``, ``W (n_out, n_in)``, ``b (n_out,)``, ``dY (B, n_out)``."""
+    X = rng.standard_normal((B, n_in)).astype(dtype)
+    W = rng.standard_normal((n_out, n_in)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    dY = rng.standard_normal((B, n_out)).astype(dtype)
+    return X, W, b, dY
+
+
+# --------------------------------------------------------------------------- mistakes
+
+BIAS_MISSING = Mistake(
+    "bias-not-broadcast", "Your Y is X @ W.T without the bias b.",
+    f"add b to every row: {FORWARD}.",
+    lambda i, e: {"Y": e["Y"] - i["b"]},
+)
+BIAS_AS_COLUMN = Mistake(
+    "bias-not-broadcast", "You added b as a column (b[:, None]), so b[j] went to sample j instead of output j.",
+    f"b has shape (n_out,) and broadcasts along the rows of X @ W.T: {FORWARD}.",
+    lambda i, e: {"Y": e["Y"] - i["b"][None, :] + i["b"][:, None]},
+)
+BIAS_FIRST_ROW = Mistake(
+    "bias-not-broadcast", "Only the first sample got the bias.",
+    f"every row of Y gets the same b: {FORWARD}.",
+    lambda i, e: {"Y": np.vstack([e["Y"][:1], e["Y"][1:] - i["b"]])},
+)
+DW_TRANSPOSED = Mistake(
+    "dW-transposed", "Your dW is the transpose of the gradient (X.T @ dY, shape (n_in, n_out)).",
+    f"dW must have W's shape (n_out, n_in): {BACKWARD}.",
+    lambda i, e: {"dW": e["dW"].T},
+)
+DW_AVERAGED = Mistake(
+    "grad-averaged", "You divided dW by the batch size B.",
+    "the contract sums over the batch and never averages: dW = dY.T @ X. If the loss is a mean, "
+    "that 1/B is already inside dY.",
+    lambda i, e: {"dW": e["dW"] / i["X"].shape[0]},
+)
+DB_AVERAGED = Mistake(
+    "grad-averaged", "You divided db by the batch size B (db = dY.mean(axis=0)).",
+    "db = dY.sum(axis=0): sum over the batch, do not average.",
+    lambda i, e: {"db": e["db"] / i["X"].shape[0]},
+)
+DB_AXIS1 = Mistake(
+    "db-wrong-axis", "Your db sums dY over the outputs (axis=1), giving one number per sample.",
+    "db = dY.sum(axis=0): sum over the batch (the rows), shape (n_out,).",
+    lambda i, e: {"db": i["dY"].sum(axis=1)},
+)
+DB_KEPT_2D = Mistake(
+    "db-wrong-axis", "Your db kept a batch axis: shape (1, n_out) instead of (n_out,).",
+    "db = dY.sum(axis=0) without keepdims, shape (n_out,).",
+    lambda i, e: {"db": i["dY"].sum(axis=0, keepdims=True)},
+)
+DB_TOTAL = Mistake(
+    "db-wrong-axis", "Your db sums every entry of dY into one number.",
+    "db = dY.sum(axis=0): one sum per output, shape (n_out,).",
+    lambda i, e: {"db": np.asarray(i["dY"].sum())},
+)
+DX_W_TRANSPOSE = Mistake(
+    "dX-used-W-transpose", "Your dX uses W.T (dY @ W.T); with W of shape (n_out, n_in) the adjoint is dY @ W.",
+    f"dX = dY @ W, shape (B, n_in). {BACKWARD}.",
+    lambda i, e: {"dX": i["dY"] @ i["W"].T},
+)
+FORWARD_MISTAKES = (BIAS_MISSING, BIAS_AS_COLUMN, BIAS_FIRST_ROW)
+BACKWARD_MISTAKES = (DW_TRANSPOSED, DW_AVERAGED, DB_AVERAGED, DB_AXIS1, DB_KEPT_2D, DB_TOTAL, DX_W_TRANSPOSE)
+
+
+def check_forward(ctx: CaseContext, X, W, b) -> dict:
+    return ctx.check_call("dense_forward", {"X": X, "W": W, "b": b}, returns="Y",
+                          mistakes=FORWARD_MISTAKES, shapes=SHAPES)
+
+
+def check_backward(ctx: CaseContext, X, W, dY) -> dict:
+    return ctx.check_call("dense_backward", {"X": X, "W": W, "dY": dY}, returns=("dX", "dW", "db"),
+                          mistakes=BACKWARD_MISTAKES, shapes=SHAPES)
+
+
+# --------------------------------------------------------------------------- visible cases
+
+
+@grader.case("forward: small batch", points=2,
+             feeds="X (4, 3), W (2, 3), b (2,): standard normal", expects="Y = X @ W.T + b, shape (4, 2)",
+             tell=f"Check the formula: {FORWARD}.")
+def forward_small(ctx: CaseContext) -> None:
+    X, W, b, _ = layer(ctx.rng, 4, 3, 2)
+    check_forward(ctx, X, W, b)
+
+
+@grader.case("forward: bias on every row (B = n_out)", points=1,
+             feeds="X (3, 4), W (3, 4), b (3,): as many samples as outputs",
+             expects="Y = X @ W.T + b, b added along the rows")
+def forward_square(ctx: CaseContext) -> None:
+    X, W, b, _ = layer(ctx.rng, 3, 4, 3)
+    check_forward(ctx, X, W, b)
+
+
+@grader.case("backward: small batch", points=3,
+             feeds="X (5, 4), W (3, 4), dY (5, 3): standard normal",
+             expects="dX (5, 4), dW (3, 4), db (3,) by the formulas of the statement",
+             tell=f"Check the formulas: {BACKWARD}.")
+def backward_small(ctx: CaseContext) -> None:
+    X, W, _, dY = layer(ctx.rng, 5, 4, 3)
+    check_backward(ctx, X, W, dY)
+
+
+@grader.case("backward: square weights (n_in = n_out)", points=2,
+             feeds="X (4, 3), W (3, 3), dY (4, 3)", expects="dX = dY @ W (not dY @ W.T), dW, db",
+             tell=f"Check the formulas: {BACKWARD}.")
+def backward_square(ctx: CaseContext) -> None:
+    X, W, _, dY = layer(ctx.rng, 4, 3, 3)
+    check_backward(ctx, X, W, dY)
+
+
+@grader.case("edge shapes: B = 1, n_in = 1, n_out = 1", points=2,
+             feeds="three layers: B = 1 (1, 3)->(2,); n_in = 1 (4, 1)->(3,); n_out = 1 (4, 3)->(1,)",
+             expects="forward and backward keep every axis, even of length 1",
+             tell="Do not squeeze axes of length 1 away: shapes stay (B, n_out), (n_out, n_in), (n_out,).")
+def edge_shapes(ctx: CaseContext) -> None:
+    for B, n_in, n_out in ((1, 3, 2), (4, 1, 3), (4, 3, 1)):
+        X, W, b, dY = layer(ctx.rng, B, n_in, n_out)
+        check_forward(ctx, X, W, b)
+        check_backward(ctx, X, W, dY)
+
+
+@grader.case("float32 in, float32 out", points=1,
+             feeds="X, W, b, dY as float32 (B = 6, n_in = 5, n_out = 4)",
+             expects="Y, dX, dW, db all float32, values within float32 tolerance",
+             tell="Do not build arrays with a fixed dtype (np.zeros(..., dtype=float)); derive them from the inputs.")
+def float32(ctx: CaseContext) -> None:
+    X, W, b, dY = layer(ctx.rng, 6, 5, 4, np.float32)
+    check_forward(ctx, X, W, b)
+    check_backward(ctx, X, W, dY)
+
+
+@grader.case("batch gradient = sum of per-sample gradients", points=2,
+             feeds="X (6, 4), W (3, 4), dY (6, 3): the whole batch, then each sample alone",
+             expects="dW and db of the batch equal the sums of the six single-sample dW and db",
+             tell="The batch gradient sums the samples' gradients; it is not their mean (exercise 'Easy 2').")
+def batch_is_sum(ctx: CaseContext) -> None:
+    X, W, _, dY = layer(ctx.rng, 6, 4, 3)
+    batch = ctx.call("dense_backward", X, W, dY)
+    _, dW, db = (C.as_array(v, n) for v, n in zip(C.as_tuple(batch.value, ("dX", "dW", "db"), "dense_backward"),
+                                                   ("dX", "dW", "db")))
+    dW_sum, db_sum = np.zeros_like(W), np.zeros(W.shape[0])
+    for i in range(X.shape[0]):
+        one = ctx.call("dense_backward", X[i:i + 1], W, dY[i:i + 1])
+        _, dWi, dbi = (C.as_array(v, n) for v, n in zip(C.as_tuple(one.value, ("dX", "dW", "db"), "dense_backward"),
+                                                        ("dX", "dW", "db")))
+        C.expect_shape(dWi, W.shape, "dW of one sample", SHAPES["dW"])
+        C.expect_shape(dbi, (W.shape[0],), "db of one sample", SHAPES["db"])
+        dW_sum += dWi
+        db_sum += dbi
+    C.expect_shape(dW, W.shape, "dW", SHAPES["dW"])
+    C.expect_shape(db, (W.shape[0],), "db", SHAPES["db"])
+    if C.is_close(dW, dW_sum / X.shape[0]) or C.is_close(db, db_sum / X.shape[0]):
+        raise Fail("Your batch gradient is the mean of the per-sample gradients, not their sum "
+                   "(grad-averaged). Hint: dW = dY.T @ X and db = dY.sum(axis=0) sum over the batch.",
+                   ["grad-averaged"])
+    try:
+        C.expect_close(dW, dW_sum, "dW (batch) vs the sum of per-sample dW", hidden=False)
+        C.expect_close(db, db_sum, "db (batch) vs the sum of per-sample db", hidden=False)
+    except Fail as f:
+        raise Fail(f.message + "\n" + ctx.case.tell) from None
+
+
+@grader.case("large batch within the time budget", points=2,
+             feeds="X (20000, 16), W (8, 16), b (8,), dY (20000, 8)",
+             expects=f"forward + backward in under {LARGE_BATCH_BUDGET * 1000:.0f} ms (best of 3): vectorized, "
+                     "no Python loop over samples; results consistent with the first rows alone",
+             tell="Use whole-matrix products (X @ W.T, dY.T @ X) instead of a loop over the samples.")
+def large_batch(ctx: CaseContext) -> None:
+    X, W, b, dY = layer(ctx.rng, 20000, 16, 8)
+    best = float("inf")
+    for _ in range(3):
+        fwd = ctx.call("dense_forward", X, W, b)
+        bwd = ctx.call("dense_backward", X, W, dY)
+        best = min(best, fwd.seconds + bwd.seconds)
+        if best <= LARGE_BATCH_BUDGET:
+            break
+    Y = C.as_array(fwd.value, "Y")
+    C.expect_shape(Y, (X.shape[0], W.shape[0]), "Y", SHAPES["Y"])
+    dX, dW, db = (C.as_array(v, n) for v, n in zip(C.as_tuple(bwd.value, ("dX", "dW", "db"), "dense_backward"),
+                                                   ("dX", "dW", "db")))
+    C.expect_shape(dX, X.shape, "dX", SHAPES["dX"])
+    C.expect_shape(dW, W.shape, "dW", SHAPES["dW"])
+    C.expect_shape(db, (W.shape[0],), "db", SHAPES["db"])
+    head = C.as_array(ctx.call("dense_forward", X[:3], W, b).value, "Y of the first 3 rows")
+    C.expect_shape(head, (3, W.shape[0]), "Y of the first 3 rows", SHAPES["Y"])
+    C.expect_close(Y[:3], head, "Y[:3] of the large batch vs the first 3 rows alone", hidden=False)
+    if best > LARGE_BATCH_BUDGET:
+        raise Fail(f"Forward + backward on 20000 samples took {best * 1000:.0f} ms (best of 3); the budget is "
+                   f"{LARGE_BATCH_BUDGET * 1000:.0f} ms. {ctx.case.tell}", ["too-slow"])
+
+
+# --------------------------------------------------------------------------- hidden cases
+
+
+@grader.case("forward: random shapes", points=1, visibility="hidden",
+             feeds="a random layer, B, n_in, n_out in 2..9", expects="Y = X @ W.T + b")
+def forward_random(ctx: CaseContext) -> None:
+    B, n_in, n_out = (int(v) for v in ctx.rng.integers(2, 10, size=3))
+    X, W, b, _ = layer(ctx.rng, B, n_in, n_out)
+    check_forward(ctx, X, W, b)
+
+
+@grader.case("backward: random shapes", points=2, visibility="hidden",
+             feeds="a random layer, B, n_in, n_out in 2..9", expects="dX, dW, db by the formulas")
+def backward_random(ctx: CaseContext) -> None:
+    B, n_in, n_out = (int(v) for v in ctx.rng.integers(2, 10, size=3))
+    X, W, _, dY = layer(ctx.rng, B, n_in, n_out)
+    check_backward(ctx, X, W, dY)
+
+
+@grader.case("backward: scaled inputs, float32", points=1, visibility="hidden",
+             feeds="float32 X (64, 12), W (10, 12), dY (64, 10) with entries up to 100 in size",
+             expects="float32 gradients within float32 tolerance")
+def backward_scaled(ctx: CaseContext) -> None:
+    X, W, b, dY = layer(ctx.rng, 64, 12, 10, np.float32)
+    check_forward(ctx, X * np.float32(100), W, b)
+    check_backward(ctx, X * np.float32(100), W, dY * np.float32(10))

@@ -1,0 +1,309 @@
+"""Cases, mistakes and graders: the vocabulary a grader is written in.
+
+A grader is a list of :class:`Case` objects.  Each says what it feeds, what it expects,
+how many points it is worth, whether students see it, and what to tell a student whose
+code fails it.  Its body gets a :class:`CaseContext`: a seeded generator for its inputs,
+the student proxy, the expected values (stored with the exercise for visible cases,
+computed by the reference for hidden ones) and :meth:`CaseContext.check_call`, which
+does the common "call, compare, name the mistake" in one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+import numpy as np
+
+from . import checks as C
+from .checks import Fail
+from .proxy import CallResult, StudentSession
+
+
+# --------------------------------------------------------------------------- mistakes
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong formula, and what to tell a student whose output matches it.
+
+    Parameters
+    ----------
+    code : str
+        Diagnosis code of the contract.
+    says : str
+        What the student did, in the student's words ("You divided dW by the batch size").
+    hint : str
+        Where to look: the formula in the statement.
+    predict : callable
+        ``predict(inputs, expected) -> {output name: array}``: what this mistake would
+        return for these inputs, given the correct outputs.  Only the outputs the mistake
+        changes need to be listed.  May raise to mean "not applicable here".
+    """
+
+    code: str
+    says: str
+    hint: str
+    predict: Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]
+
+    def matches(self, inputs: Mapping[str, Any], expected: Mapping[str, Any], actual: Mapping[str, Any]) -> bool:
+        """True if every output this mistake predicts equals the student's, and the
+        prediction differs from the correct answer (so the mistake is visible here)."""
+        try:
+            predicted = self.predict(inputs, expected)
+        except Exception:
+            return False
+        if not predicted:
+            return False
+        differs = False
+        for name, wrong in predicted.items():
+            got, exp = actual.get(name), expected.get(name)
+            wrong = np.asarray(wrong, dtype=np.float64)
+            if type(got) is not np.ndarray or got.shape != wrong.shape:
+                return False
+            dtype = exp.dtype if type(exp) is np.ndarray and exp.dtype.kind == "f" else np.float64
+            if not C.is_close(got.astype(np.float64), wrong, dtype):
+                return False
+            if type(exp) is not np.ndarray or not C.is_close(wrong, exp.astype(np.float64), dtype):
+                differs = True
+        return differs
+
+    def feedback(self) -> str:
+        return f"{self.says} ({self.code}) Hint: {self.hint}"
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A returned number (e.g. a loss), compared as a 0-d float64 array."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Mapping_:
+    """A returned dict of arrays with fixed keys (e.g. gradients)."""
+
+    name: str
+    keys: tuple[str, ...]
+
+
+OutputSpec = str | Scalar | Mapping_
+
+
+def _leaf_names(spec: OutputSpec) -> list[str]:
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, Scalar):
+        return [spec.name]
+    return [f"{spec.name}[{k!r}]" for k in spec.keys]
+
+
+def _unpack_one(spec: OutputSpec, value: Any, where: str) -> dict[str, Any]:
+    if isinstance(spec, str):
+        return {spec: C.as_array(value, spec)}
+    if isinstance(spec, Scalar):
+        return {spec.name: np.asarray(C.as_number(value, spec.name))}
+    d = C.as_dict(value, spec.keys, spec.name)
+    return {f"{spec.name}[{k!r}]": C.as_array(d[k], f"{spec.name}[{k!r}]") for k in spec.keys}
+
+
+def unpack(returns: OutputSpec | Sequence[OutputSpec], value: Any, function: str) -> dict[str, Any]:
+    """Flatten a returned value into named arrays according to ``returns``."""
+    if isinstance(returns, (str, Scalar, Mapping_)):
+        return _unpack_one(returns, value, function)
+    names = [s if isinstance(s, str) else s.name for s in returns]
+    items = C.as_tuple(value, names, function)
+    out: dict[str, Any] = {}
+    for spec, item in zip(returns, items):
+        out.update(_unpack_one(spec, item, function))
+    return out
+
+
+# --------------------------------------------------------------------------- oracles
+
+
+class StaleExpectations(RuntimeError):
+    """The stored expected outputs do not match the inputs a visible case generated."""
+
+
+class Oracle(Protocol):
+    def expected(self, key: str, function: str, args: tuple, kwargs: dict[str, Any]) -> Any: ...
+
+
+def digest(args: tuple, kwargs: dict[str, Any]) -> str:
+    from .plain import encode, to_plain
+
+    return hashlib.sha256(encode(to_plain((args, kwargs), allow_rng=True))).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test of a grader.
+
+    Attributes
+    ----------
+    name : str
+        Unique within the grader; shown to students and used to seed the case.
+    points : float
+    visibility : {"visible", "hidden"}
+    feeds : str
+        What the case gives the student's functions.
+    expects : str
+        What it checks.
+    tell : str
+        What to tell the student when it fails for a reason no mistake detector names.
+    body : callable
+        ``body(ctx)``; returns normally to pass, raises :class:`Fail` otherwise.
+    """
+
+    name: str
+    points: float
+    visibility: str
+    feeds: str
+    expects: str
+    tell: str
+    body: Callable[["CaseContext"], None]
+
+    @property
+    def hidden(self) -> bool:
+        return self.visibility == "hidden"
+
+
+class Grader:
+    """The cases of one exercise, in the order they run."""
+
+    def __init__(self, exercise: str, *, functions: Sequence[str]):
+        self.exercise = exercise
+        self.functions = tuple(functions)
+        self.cases: list[Case] = []
+        caller = inspect.stack()[1]
+        try:
+            source = open(caller.filename, "rb").read()
+        except OSError:
+            source = exercise.encode()
+        #: Changes whenever the grader's own source changes.
+        self.source_hash = hashlib.sha256(source).hexdigest()[:12]
+
+    def case(self, name: str, *, points: float, feeds: str, expects: str, visibility: str = "visible",
+             tell: str = "") -> Callable[[Callable[["CaseContext"], None]], Callable[["CaseContext"], None]]:
+        """Decorator registering ``body`` as a case."""
+        if visibility not in ("visible", "hidden"):
+            raise ValueError(f"visibility must be 'visible' or 'hidden', not {visibility!r}")
+        if any(c.name == name for c in self.cases):
+            raise ValueError(f"duplicate case name {name!r} in grader {self.exercise}")
+
+        def register(body: Callable[["CaseContext"], None]) -> Callable[["CaseContext"], None]:
+            self.cases.append(Case(name, float(points), visibility, feeds, expects, tell, body))
+            return body
+
+        return register
+
+    @property
+    def total_points(self) -> float:
+        return sum(c.points for c in self.cases)
+
+    def visible_points(self) -> float:
+        return sum(c.points for c in self.cases if not c.hidden)
+
+
+def case_seed(case_name: str, run_seed: int | None) -> np.random.SeedSequence:
+    """Visible cases: a fixed seed from the name.  Hidden cases: the run's seed and the name."""
+    name_key = zlib.crc32(case_name.encode())
+    entropy = [name_key] if run_seed is None else [int(run_seed), name_key]
+    return np.random.SeedSequence(entropy)
+
+
+@dataclass
+class CaseContext:
+    """What a case body works with."""
+
+    case: Case
+    student: StudentSession
+    oracle: Oracle
+    rng: np.random.Generator
+    _calls: int = field(default=0, repr=False)
+
+    @property
+    def hidden(self) -> bool:
+        return self.case.hidden
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> CallResult:
+        """Call the student's function through the proxy (faults propagate to the runner)."""
+        return self.student.call(function, *args, **kwargs)
+
+    def expected(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """The correct result of ``function(*args, **kwargs)`` (stored or from the reference)."""
+        key = f"{self.case.name}#{self._calls}"
+        self._calls += 1
+        return self.oracle.expected(key, function, args, kwargs)
+
+    def seed(self) -> int:
+        """A fresh integer seed drawn from this case's generator (for :class:`Rng` arguments)."""
+        return int(self.rng.integers(0, 2**31 - 1))
+
+    def check_call(self, function: str, args: Mapping[str, Any], *,
+                   returns: OutputSpec | Sequence[OutputSpec],
+                   kwargs: Mapping[str, Any] | None = None,
+                   mistakes: Sequence[Mistake] = (),
+                   shapes: Mapping[str, str] | None = None,
+                   check_dtype: bool = True) -> dict[str, np.ndarray]:
+        """Call ``function`` with ``args`` (in order), and check every returned output.
+
+        Checks, per output: type, shape, dtype, finiteness and values against the
+        expected result, then that the inputs are unchanged.  On failure, tries each of
+        ``mistakes`` against the student's outputs and names the ones that match.
+        ``shapes`` names each output's shape in symbols for messages, e.g.
+        ``{"dW": "(n_out, n_in)"}``.
+        Partial credit: the share of outputs that are right (when inputs are unchanged).
+
+        Returns
+        -------
+        dict
+            The student's outputs by name (for further property checks).
+        """
+        kwargs = dict(kwargs or {})
+        labels = list(args.keys())
+        values = tuple(args.values())
+        result = self.call(function, *values, **kwargs)
+        expected_value = self.expected(function, *values, **kwargs)
+        expected = unpack(returns, expected_value, function)  # the reference's outputs: always well-formed
+        actual = unpack(returns, result.value, function)  # raises Fail(bad-return-type)
+
+        problems: list[str] = []
+        codes: list[str] = []
+        good = 0
+        for name, exp in expected.items():
+            got = actual[name]
+            try:
+                C.expect_shape(got, exp.shape, name, (shapes or {}).get(name, ""))
+                if check_dtype:
+                    C.expect_dtype(got, exp.dtype, name)
+                C.expect_finite(got, name)
+                C.expect_close(got, exp, name, hidden=self.hidden)
+                good += 1
+            except Fail as f:
+                problems.append(f.message)
+                codes.extend(f.diagnoses)
+        try:
+            C.expect_unchanged(result.mutated, labels + list(kwargs), function)
+        except Fail as f:
+            problems.append(f.message)
+            codes.extend(f.diagnoses)
+            good = 0
+        if problems:
+            named = [m for m in mistakes if m.matches(dict(args, **kwargs), expected, actual)]
+            lines = problems + [m.feedback() for m in named]
+            if not named and self.case.tell:
+                lines.append(self.case.tell)
+            raise Fail("\n".join(lines), codes + [m.code for m in named], fraction=good / max(1, len(expected)))
+        return actual
+

@@ -1,0 +1,296 @@
+"""Plain numeric data: the only values that cross the boundary to student code.
+
+A *plain* value is one of
+
+* a ``numpy.ndarray`` of exactly that type (no subclass) with a boolean, integer or
+  floating dtype in native byte order,
+* a Python ``bool``, ``int`` (within int64) or ``float`` of exactly that type, or ``None``,
+* a ``tuple`` or ``list`` of plain values, or a ``dict`` with ``str`` keys and plain values.
+
+NumPy scalars become 0-d arrays so their dtype survives.  Arguments sent *to* student
+code may also hold :class:`Rng`, a seed from which the student's side builds a fresh
+``numpy.random.Generator``.
+
+:func:`to_plain` converts by exact type checks only: it never calls a method that a
+student could have defined (``__eq__``, ``__array__``, ``__len__``, ``__iter__`` …), so it
+is safe to run on anything a student function returned.  :func:`encode` and
+:func:`decode` carry plain values (plus short strings, for protocol messages) as bytes;
+:func:`decode` validates every header field against hard caps *before* allocating,
+and never unpickles, imports or evaluates anything.
+
+This module imports only the standard library and NumPy: the sandbox runs it too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: dtypes that may cross the boundary (NumPy ``dtype.str`` spellings, little-endian).
+ALLOWED_DTYPES = frozenset(
+    {"<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1"}
+)
+MAX_DEPTH = 6
+MAX_NODES = 4096
+MAX_NDIM = 8
+MAX_STRING = 64 * 1024
+MAX_HEADER = 4 * 1024 * 1024
+MAGIC = b"NNG1"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class NotPlain(ValueError):
+    """A value that is not plain data.  ``str(exc)`` says what was found and where."""
+
+
+class WireError(ValueError):
+    """Bytes that are not a valid encoding (garbled, truncated, or over a cap)."""
+
+
+@dataclass(frozen=True)
+class Rng:
+    """A random generator sent to student code as its seed.
+
+    The receiving side calls :meth:`make` to build ``numpy.random.default_rng(seed)``,
+    so the trusted side can reproduce exactly the stream the student's code drew from.
+    """
+
+    seed: int
+
+    def make(self) -> np.random.Generator:
+        return np.random.default_rng(self.seed)
+
+
+def _describe(value: Any) -> str:
+    # type(value) cannot be faked by a student class; its __name__ is data, capped.
+    cls = type(value)
+    name = f"{cls.__module__}.{cls.__qualname__}" if cls.__module__ != "builtins" else cls.__qualname__
+    return name[:120]
+
+
+def _plain_array(value: np.ndarray, where: str) -> np.ndarray:
+    dtype = value.dtype
+    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
+        raise NotPlain(f"{where} is an array of dtype {str(dtype)[:60]}; only numeric arrays are accepted")
+    native = dtype.newbyteorder("=")
+    if native.str not in ALLOWED_DTYPES:
+        raise NotPlain(f"{where} has dtype {native.str}; only standard float, int and bool dtypes are accepted")
+    return np.array(value, dtype=native, order="C", copy=True)
+
+
+def to_plain(value: Any, *, allow_rng: bool = False, where: str = "the value") -> Any:
+    """Return a plain copy of ``value``, or raise :class:`NotPlain`.
+
+    Parameters
+    ----------
+    value : object
+        Anything, including objects defined by a student.
+    allow_rng : bool
+        Accept :class:`Rng` leaves (only for arguments built by the grader).
+    where : str
+        How to name the value in an error message, e.g. ``"dense_backward's result"``.
+    """
+    nodes = [0]
+
+    def walk(v: Any, depth: int, at: str) -> Any:
+        nodes[0] += 1
+        if nodes[0] > MAX_NODES:
+            raise NotPlain(f"{where} has more than {MAX_NODES} items")
+        if depth > MAX_DEPTH:
+            raise NotPlain(f"{where} is nested more than {MAX_DEPTH} levels deep")
+        t = type(v)
+        if t is np.ndarray:
+            return _plain_array(v, at)
+        if t is bool or v is None:
+            return v
+        if t is int:
+            if not INT64_MIN <= v <= INT64_MAX:
+                raise NotPlain(f"{at} is an integer outside the 64-bit range")
+            return v
+        if t is float:
+            return v
+        if isinstance(v, np.generic) and t.__module__ == "numpy":
+            # NumPy's own scalar types (np.float64, np.int32, np.bool_ ...): keep the dtype.
+            return _plain_array(np.asarray(v), at)
+        if t is tuple or t is list:
+            return t(walk(item, depth + 1, f"{at}[{i}]") for i, item in enumerate(v))
+        if t is dict:
+            out = {}
+            for key, item in v.items():
+                if type(key) is not str:
+                    raise NotPlain(f"{at} has a key of type {_describe(key)}; keys must be strings")
+                out[key] = walk(item, depth + 1, f"{at}[{key[:40]!r}]")
+            return out
+        if t is Rng and allow_rng:
+            return v
+        if isinstance(v, np.ndarray):
+            raise NotPlain(f"{at} is a {_describe(v)}, a subclass of numpy.ndarray; return a plain numpy.ndarray")
+        raise NotPlain(f"{at} is a {_describe(v)}; expected a numpy array, a number, or a tuple/list/dict of those")
+
+    return walk(value, 0, where)
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def encode(value: Any) -> bytes:
+    """Encode a plain value (strings allowed too, for protocol messages) as bytes.
+
+    Layout: ``b"NNG1"``, a little-endian ``uint32`` header length, a JSON header
+    describing the tree (arrays by index, with dtype and shape), then the raw C-order
+    bytes of each array in order.
+    """
+    arrays: list[np.ndarray] = []
+
+    def node(v: Any) -> Any:
+        t = type(v)
+        if t is np.ndarray:
+            arrays.append(v)
+            return ["a", len(arrays) - 1]
+        if v is None:
+            return ["n"]
+        if t is bool:
+            return ["b", v]
+        if t is int:
+            return ["i", str(v)]
+        if t is float:
+            return ["f", repr(v)]
+        if t is str:
+            return ["s", v[:MAX_STRING]]
+        if t is tuple:
+            return ["t", [node(x) for x in v]]
+        if t is list:
+            return ["l", [node(x) for x in v]]
+        if t is dict:
+            return ["d", [[k, node(x)] for k, x in v.items()]]
+        if t is Rng:
+            return ["r", str(v.seed)]
+        raise NotPlain(f"cannot encode a {_describe(v)}")
+
+    tree = node(value)
+    meta = [[a.dtype.str, list(a.shape)] for a in arrays]
+    header = json.dumps({"t": tree, "a": meta}, separators=(",", ":")).encode()
+    parts = [MAGIC, struct.pack("<I", len(header)), header]
+    parts.extend(np.ascontiguousarray(a).tobytes() for a in arrays)
+    return b"".join(parts)
+
+
+def decode(data: bytes | bytearray | memoryview, *, max_bytes: int) -> Any:
+    """Decode bytes made by :func:`encode`, validating everything before allocating.
+
+    Raises
+    ------
+    WireError
+        If the bytes are garbled, truncated, or declare more than ``max_bytes`` of data.
+    """
+    view = memoryview(data)
+    if len(view) > max_bytes:
+        raise WireError(f"message of {len(view)} bytes exceeds the cap of {max_bytes}")
+    if len(view) < 8 or bytes(view[:4]) != MAGIC:
+        raise WireError("not an nngrade message")
+    (hlen,) = struct.unpack("<I", view[4:8])
+    if hlen > MAX_HEADER or 8 + hlen > len(view):
+        raise WireError("header length out of range")
+    try:
+        header = json.loads(bytes(view[8 : 8 + hlen]))
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"header is not JSON: {type(exc).__name__}") from None
+    if type(header) is not dict or type(header.get("a")) is not list:
+        raise WireError("header has the wrong layout")
+
+    specs = []
+    total = 0
+    for spec in header["a"]:
+        if type(spec) is not list or len(spec) != 2:
+            raise WireError("bad array description")
+        dstr, shape = spec
+        if type(dstr) is not str or dstr not in ALLOWED_DTYPES:
+            raise WireError(f"dtype {str(dstr)[:40]!r} is not accepted")
+        if type(shape) is not list or len(shape) > MAX_NDIM:
+            raise WireError("bad array shape")
+        if any(type(d) is not int or d < 0 for d in shape):
+            raise WireError("array dimensions must be non-negative integers")
+        dtype = np.dtype(dstr)
+        nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+        total += nbytes
+        if total > max_bytes:
+            raise WireError(f"arrays declare more than {max_bytes} bytes")
+        specs.append((dtype, tuple(shape), nbytes))
+    if 8 + hlen + total != len(view):
+        raise WireError("array data does not match the header")
+
+    arrays = []
+    offset = 8 + hlen
+    for dtype, shape, nbytes in specs:
+        arr = np.frombuffer(view[offset : offset + nbytes], dtype=dtype).reshape(shape).copy()
+        arrays.append(arr)
+        offset += nbytes
+
+    nodes = [0]
+
+    def build(n: Any, depth: int) -> Any:
+        nodes[0] += 1
+        if nodes[0] > MAX_NODES * 4 or depth > MAX_DEPTH + 4:
+            raise WireError("message tree too large or too deep")
+        if type(n) is not list or not n or type(n[0]) is not str:
+            raise WireError("bad tree node")
+        tag = n[0]
+        arg = n[1] if len(n) > 1 else None
+        if tag == "a" and type(arg) is int and 0 <= arg < len(arrays):
+            return arrays[arg]
+        if tag == "n":
+            return None
+        if tag == "b" and type(arg) is bool:
+            return arg
+        if tag == "i" and type(arg) is str and len(arg) <= 21:
+            try:
+                v = int(arg)
+            except ValueError:
+                raise WireError("bad integer") from None
+            if not INT64_MIN <= v <= INT64_MAX:
+                raise WireError("integer out of range")
+            return v
+        if tag == "f" and type(arg) is str and len(arg) <= 32:
+            try:
+                return float(arg)
+            except ValueError:
+                raise WireError("bad float") from None
+        if tag == "s" and type(arg) is str and len(arg) <= MAX_STRING:
+            return arg
+        if tag in ("t", "l") and type(arg) is list:
+            items = [build(x, depth + 1) for x in arg]
+            return tuple(items) if tag == "t" else items
+        if tag == "d" and type(arg) is list:
+            out = {}
+            for pair in arg:
+                if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                    raise WireError("bad dict entry")
+                out[pair[0][:MAX_STRING]] = build(pair[1], depth + 1)
+            return out
+        if tag == "r" and type(arg) is str and len(arg) <= 40:
+            try:
+                return Rng(int(arg))
+            except ValueError:
+                raise WireError("bad rng seed") from None
+        raise WireError(f"bad tree node {tag[:10]!r}")
+
+    return build(header.get("t"), 0)
+
+
+def is_plain(value: Any) -> bool:
+    """True if a decoded tree holds only plain data (no strings, no :class:`Rng`)."""
+    t = type(value)
+    if t is np.ndarray:
+        return value.dtype.str in ALLOWED_DTYPES
+    if value is None or t in (bool, int, float):
+        return True
+    if t in (tuple, list):
+        return all(is_plain(v) for v in value)
+    if t is dict:
+        return all(type(k) is str and is_plain(v) for k, v in value.items())
+    return False

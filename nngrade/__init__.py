@@ -1,0 +1,80 @@
+"""nngrade: grade NumPy neural-network exercises.
+
+For a student::
+
+    from nngrade import check
+    check("dense")                 # in Jupyter: grades the functions defined in this notebook
+    check_file("dense", "dense.py")  # grades a file through the sandbox
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+from graders.framework.report import CaseReport, Report
+
+__version__ = "0.1.0"
+__all__ = ["Report", "assert_case", "check", "check_file", "visible_cases"]
+
+
+def check_file(exercise: str, path: str | Path, *, include_hidden: bool = False, seed: int | None = None) -> Report:
+    """Grade a ``.py`` file or ``.ipynb`` notebook (through the sandbox by default)."""
+    from service.grading import grade
+    from service.submission_file import UnreadableSubmission, source_from_file
+
+    import exercises
+
+    path = Path(path)
+    ex = exercises.get(exercise)
+    try:
+        source = source_from_file(path.name, path.read_bytes())
+    except UnreadableSubmission as exc:
+        from graders.framework.report import rejected
+
+        return rejected(ex.id, ex.version, exc.message)
+    return grade(ex.id, source, filename=path.name, include_hidden=include_hidden, seed=seed)
+
+
+def check(exercise: str, namespace: dict[str, Any] | None = None, *, show: bool = True) -> Report:
+    """Grade the functions defined in ``namespace`` (default: the caller's globals, e.g. a notebook).
+
+    The functions run in this process: this is a self-check of your own code.  The
+    report shows the visible cases; hidden cases run when you submit.
+    """
+    from service.grading import grade
+    from graders.framework.proxy import NamespaceRunner
+
+    if namespace is None:
+        frame = inspect.currentframe()
+        assert frame is not None and frame.f_back is not None
+        namespace = frame.f_back.f_globals
+    report = grade(exercise, "", filename="<notebook>", runner=NamespaceRunner(namespace))
+    if show:
+        from service.cli.render import print_report
+
+        print_report(report)
+    return report
+
+
+def visible_cases(exercise: str) -> list[str]:
+    """Names of the visible cases of an exercise (one pytest item each)."""
+    from graders import get_grader
+
+    return [c.name for c in get_grader(exercise).cases if not c.hidden]
+
+
+def assert_case(report: Report, case: str) -> None:
+    """Fail the current pytest test with the case's feedback unless it passed."""
+    import pytest
+
+    if report.status == "rejected":
+        pytest.fail(f"Your file was rejected: {report.message}", pytrace=False)
+    found: CaseReport | None = next((t for t in report.tests if t.name == case), None)
+    if found is None:
+        pytest.fail(f"no case named {case!r} in the report", pytrace=False)
+    if found.outcome != "pass":
+        codes = f"\n[{', '.join(found.diagnoses)}]" if found.diagnoses else ""
+        pytest.fail(f"{found.outcome}: {found.message}{codes}\n"
+                    f"({found.score:g}/{found.max_score:g} points; feeds {found.feeds})", pytrace=False)

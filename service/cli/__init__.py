@@ -1,0 +1,14 @@
+"""The ``nngrade`` command.  Each module registers its own commands on :data:`app`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="nngrade: grade NumPy neural-network exercises.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+
+from . import selfcheck  # noqa: E402,F401  (registers list, show, start, check, exercises)
+
+
+def main() -> None:
+    app()

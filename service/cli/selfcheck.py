@@ -1,0 +1,147 @@
+"""The student's local self-check: ``nngrade list | show | start | check``, and
+``nngrade exercises regen`` for instructors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+import exercises
+
+from . import app
+from .render import print_report
+
+console = Console()
+err = Console(stderr=True)
+
+TEST_TEMPLATE = '''"""Self-check for `{exercise}`, written by `nngrade start {exercise}`.
+
+Run `pytest` in this folder: each visible case of the grader is one test, and a failing
+test's message is the grader's feedback.  Hidden cases run when you submit.
+"""
+
+import pathlib
+
+import pytest
+
+import nngrade
+
+EXERCISE = "{exercise}"
+SOLUTION = pathlib.Path(__file__).with_name("{exercise}.py")
+
+
+@pytest.fixture(scope="module")
+def report():
+    return nngrade.check_file(EXERCISE, SOLUTION)
+
+
+@pytest.mark.parametrize("case", nngrade.visible_cases(EXERCISE))
+def test_visible_case(report, case):
+    nngrade.assert_case(report, case)
+'''
+
+
+def _exercise(exercise: str) -> exercises.Exercise:
+    try:
+        return exercises.get(exercise)
+    except exercises.UnknownExercise as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command("list")
+def list_exercises() -> None:
+    """List the exercises."""
+    table = Table(title="nngrade exercises")
+    for col in ("id", "title", "points", "version"):
+        table.add_column(col)
+    for ex in exercises.all_exercises():
+        table.add_row(ex.id, ex.title, f"{ex.total_points:g}", ex.version)
+    console.print(table)
+
+
+@app.command()
+def show(exercise: str, raw: Annotated[bool, typer.Option(help="Print the Markdown source.")] = False) -> None:
+    """Print an exercise's statement."""
+    ex = _exercise(exercise)
+    if raw:
+        typer.echo(ex.statement)
+    else:
+        console.print(Markdown(ex.statement))
+
+
+@app.command()
+def start(exercise: str, directory: Annotated[Path, typer.Argument(help="Folder to write into.")] = Path("."),
+          force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False) -> None:
+    """Write the starter file DIR/EXERCISE.py and a pytest self-check DIR/test_EXERCISE.py."""
+    ex = _exercise(exercise)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {directory / f"{ex.id}.py": ex.starter, directory / f"test_{ex.id}.py": TEST_TEMPLATE.format(exercise=ex.id)}
+    for path, text in files.items():
+        if path.exists() and not force:
+            err.print(f"[yellow]{path} exists; left as it is (use --force to overwrite)[/]")
+            continue
+        path.write_text(text, encoding="utf-8")
+        console.print(f"wrote {path}")
+    console.print(f"Next: edit {directory / (ex.id + '.py')}, then run [bold]pytest {directory}[/] "
+                  f"or [bold]nngrade check {ex.id} {directory / (ex.id + '.py')}[/].")
+
+
+@app.command()
+def check(exercise: str, file: Path,
+          as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+          all_cases: Annotated[bool, typer.Option("--all", help="Run hidden cases too (needs the references).")] = False,
+          seed: Annotated[Optional[int], typer.Option(help="Seed of the hidden cases (to reproduce a report).")] = None,
+          in_process: Annotated[bool, typer.Option("--in-process", help="Run the code in this process, without the "
+                                                   "sandbox (only for code you trust).")] = False) -> None:
+    """Grade FILE (.py or .ipynb) locally and print the report.  Exit status 0 on full marks."""
+    from graders.framework.proxy import InProcessRunner
+    from service.grading import ReferencesMissing, grade
+    from service.submission_file import UnreadableSubmission, source_from_file
+    from graders.framework.report import rejected
+
+    ex = _exercise(exercise)
+    if not file.is_file():
+        err.print(f"[red]{file}: no such file[/]")
+        raise typer.Exit(2)
+    try:
+        source = source_from_file(file.name, file.read_bytes())
+    except UnreadableSubmission as exc:
+        report = rejected(ex.id, ex.version, exc.message)
+    else:
+        try:
+            report = grade(ex.id, source, filename=file.name, include_hidden=all_cases, seed=seed,
+                           runner=InProcessRunner() if in_process else None)
+        except ReferencesMissing as exc:
+            err.print(f"[red]--all: {exc}[/]")
+            raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+    else:
+        print_report(report, console)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+exercises_app = typer.Typer(help="Instructor tools for the exercise catalog.", no_args_is_help=True)
+app.add_typer(exercises_app, name="exercises")
+
+
+@exercises_app.command("regen")
+def regen(exercise: Annotated[Optional[str], typer.Argument(help="One exercise; default all.")] = None) -> None:
+    """Regenerate the stored expected outputs of visible cases from the references."""
+    from service.authoring import RegenError, regenerate
+
+    for ex_id in [exercise] if exercise else exercises.ids():
+        _exercise(ex_id)
+        try:
+            path = regenerate(ex_id)
+        except RegenError as exc:
+            err.print(f"[red]{ex_id}: {exc}[/]")
+            raise typer.Exit(1) from None
+        console.print(f"{ex_id}: wrote {path}")

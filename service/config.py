@@ -1,0 +1,68 @@
+"""Settings from the environment: one pydantic-settings class for the whole service."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graders.framework.proxy import Limits
+
+
+class Settings(BaseSettings):
+    """Every setting, read from ``NNGRADE_*`` variables (``DATABASE_URL`` too)."""
+
+    model_config = SettingsConfigDict(env_prefix="NNGRADE_", extra="ignore")
+
+    data_dir: Path = Field(Path("nngrade-data"), description="Where the embedded database and uploads live.")
+    database_url: str | None = Field(
+        None, validation_alias=AliasChoices("DATABASE_URL", "NNGRADE_DATABASE_URL"),
+        description="SQLAlchemy URL; default: SQLite in data_dir (WAL mode).")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(0, ge=0, description="Grading workers in the service process; 0 = one per core.")
+
+    # sandbox
+    runner: Literal["sandbox", "inprocess"] = Field(
+        "sandbox", description="'inprocess' runs student code in the grader's process: only for trusted code.")
+    require_isolation: bool = Field(False, description="Refuse to grade without every isolation layer.")
+    sandbox_pool_size: int = Field(0, ge=0, description="Warm sandboxes kept ready; 0 = one per core, at least 2.")
+    sandbox_disable: str = Field("", description="Comma list of layers to turn off (bwrap, userns, seccomp): "
+                                                 "for testing the degraded mode.")
+    max_cpu_seconds: float = Field(60.0, gt=0, description="Service-wide cap on an exercise's CPU budget.")
+    max_wall_seconds: float = Field(120.0, gt=0)
+    max_memory_mb: int = Field(2048, gt=0)
+    max_output_kb: int = Field(256, gt=0)
+
+    # service
+    max_upload_bytes: int = Field(1024 * 1024, gt=0, description="Largest accepted submission file.")
+    rate_limit: int = Field(30, ge=0, description="Submissions per student per minute; 0 turns it off.")
+    queue_max: int = Field(10000, ge=1, description="Queued submissions beyond which new ones get 503.")
+    long_poll_max: float = Field(60.0, ge=0, description="Longest ?wait= a client may ask for, in seconds.")
+
+    @property
+    def limit_caps(self) -> Limits:
+        return Limits(cpu_seconds=self.max_cpu_seconds, wall_seconds=self.max_wall_seconds,
+                      call_seconds=self.max_wall_seconds, memory_mb=self.max_memory_mb,
+                      output_kb=self.max_output_kb, processes=64)
+
+    @property
+    def disabled_layers(self) -> frozenset[str]:
+        return frozenset(x.strip() for x in self.sandbox_disable.split(",") if x.strip())
+
+    @property
+    def pool_size(self) -> int:
+        return self.sandbox_pool_size or max(2, os.cpu_count() or 1)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'nngrade.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
