@@ -57,12 +57,20 @@ def describe_type(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def _holds_none(value: Any) -> bool:
+    if value is None:
+        return True
+    return type(value) in (list, tuple) and any(_holds_none(v) for v in value)
+
+
 def as_array(value: Any, name: str, *, allow_list: bool = True) -> np.ndarray:
     """Accept an array, or (where the contract allows) a list/number converted to one."""
     if type(value) is np.ndarray:
         return value
     if allow_list and type(value) in (list, tuple, int, float, bool):
         try:
+            if _holds_none(value):  # NumPy would silently turn None into nan
+                raise ValueError("None in a list")
             arr = np.asarray(value, dtype=np.float64)
         except (ValueError, TypeError):
             raise Fail(f"{name} should be a numpy array; got {describe_type(value)} that is not a "

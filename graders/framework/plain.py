@@ -41,6 +41,8 @@ MAX_NDIM = 8
 MAX_STRING = 64 * 1024
 MAX_HEADER = 4 * 1024 * 1024
 MAGIC = b"NNG1"
+#: Largest byte extent of an array's dimensions, empty axes counted as 1.
+MAX_EXTENT = 2**40
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -66,21 +68,38 @@ class Rng:
         return np.random.default_rng(self.seed)
 
 
+#: NumPy's own scalar types (np.float64, np.int32, np.bool_ ...), matched by exact type.
+_NUMPY_SCALARS = frozenset(t for t in np.sctypeDict.values() if type(t) is type and issubclass(t, np.generic))
+# The C-level getters of ``type``: reading a class's name through them never consults a
+# metaclass a student defined (``cls.__qualname__`` would run its ``__getattribute__``).
+_TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
+_TYPE_MODULE = type.__dict__["__module__"].__get__
+
+
 def _describe(value: Any) -> str:
-    # type(value) cannot be faked by a student class; its __name__ is data, capped.
+    # type(value) cannot be faked by a student class; its names are read as data, capped.
     cls = type(value)
-    name = f"{cls.__module__}.{cls.__qualname__}" if cls.__module__ != "builtins" else cls.__qualname__
+    qualname = _TYPE_QUALNAME(cls)
+    module = _TYPE_MODULE(cls)
+    if type(module) is not str:
+        module = "?"
+    name = f"{module}.{qualname}" if module != "builtins" else qualname
     return name[:120]
 
 
 def _plain_array(value: np.ndarray, where: str) -> np.ndarray:
     dtype = value.dtype
-    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
+    if dtype.fields is not None or dtype.subdtype is not None:
+        # str(dtype) would print the field titles, which may be student objects.
+        raise NotPlain(f"{where} is a structured array; only numeric arrays are accepted")
+    if dtype.kind not in "biuf":
         raise NotPlain(f"{where} is an array of dtype {str(dtype)[:60]}; only numeric arrays are accepted")
-    native = dtype.newbyteorder("=")
+    native = np.dtype(dtype.newbyteorder("=").str)  # also drops dtype metadata (arbitrary objects)
     if native.str not in ALLOWED_DTYPES:
         raise NotPlain(f"{where} has dtype {native.str}; only standard float, int and bool dtypes are accepted")
-    return np.array(value, dtype=native, order="C", copy=True)
+    out = np.empty(value.shape, dtype=native)  # a fresh C-order array with NumPy's own dtype
+    out[...] = value
+    return out
 
 
 def to_plain(value: Any, *, allow_rng: bool = False, where: str = "the value") -> Any:
@@ -114,7 +133,7 @@ def to_plain(value: Any, *, allow_rng: bool = False, where: str = "the value") -
             return v
         if t is float:
             return v
-        if isinstance(v, np.generic) and t.__module__ == "numpy":
+        if t in _NUMPY_SCALARS:
             # NumPy's own scalar types (np.float64, np.int32, np.bool_ ...): keep the dtype.
             return _plain_array(np.asarray(v), at)
         if t is tuple or t is list:
@@ -128,7 +147,9 @@ def to_plain(value: Any, *, allow_rng: bool = False, where: str = "the value") -
             return out
         if t is Rng and allow_rng:
             return v
-        if isinstance(v, np.ndarray):
+        # issubclass on the exact type, never isinstance: isinstance consults a
+        # student-defined ``__class__`` property.
+        if issubclass(t, np.ndarray):
             raise NotPlain(f"{at} is a {_describe(v)}, a subclass of numpy.ndarray; return a plain numpy.ndarray")
         raise NotPlain(f"{at} is a {_describe(v)}; expected a numpy array, a number, or a tuple/list/dict of those")
 
@@ -216,6 +237,9 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int) -> Any:
         if any(type(d) is not int or d < 0 for d in shape):
             raise WireError("array dimensions must be non-negative integers")
         dtype = np.dtype(dstr)
+        if math.prod(max(d, 1) for d in shape) * dtype.itemsize > MAX_EXTENT:
+            # An empty array's other dimensions are unbounded by its size; NumPy cannot make huge ones.
+            raise WireError(f"array dimensions {str(shape)[:80]} are too large")
         nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
         total += nbytes
         if total > max_bytes:
