@@ -167,7 +167,7 @@ def expect_close(actual: np.ndarray, expected: np.ndarray, name: str, *, hidden:
         raise Fail(f"{nbad} of {ok.size} entries of {name} are wrong; the largest error is at {where}, "
                    f"where your value is {a[idx]:.6g}.")
     raise Fail(f"{nbad} of {ok.size} entries of {name} are wrong; the worst is {where} = {a[idx]:.6g}, "
-               f"expected {e[idx]:.6g} (difference {abs(a[idx] - e[idx]):.3g}).")
+               f"expected {e[idx]:.6g} (difference {err[idx]:.3g}).")
 
 
 def expect_unchanged(mutated: Sequence[str], labels: Sequence[str], function: str) -> None:

@@ -119,7 +119,7 @@ def to_plain(value: Any, *, allow_rng: bool = False, where: str = "the value") -
     def walk(v: Any, depth: int, at: str) -> Any:
         nodes[0] += 1
         if nodes[0] > MAX_NODES:
-            raise NotPlain(f"{where} has more than {MAX_NODES} items")
+            raise NotPlain(f"{where} has more than {MAX_NODES} items; return numpy arrays, not long lists")
         if depth > MAX_DEPTH:
             raise NotPlain(f"{where} is nested more than {MAX_DEPTH} levels deep")
         t = type(v)

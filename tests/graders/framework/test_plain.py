@@ -80,28 +80,9 @@ class SneakyFloat64(np.float64):
     locals().update(ODD)
 
 
-class IntSub(int):
-    locals().update(ODD)
-
-
-class FloatSub(float):
-    locals().update(ODD)
-
-
-class TupleSub(tuple):
-    locals().update(ODD)
-
-
-class ListSub(list):
-    locals().update(ODD)
-
-
-class DictSub(dict):
-    locals().update(ODD)
-
-
-class StrSub(str):
-    locals().update(ODD)
+# Subclasses of the plain builtins, each with the odd methods.
+IntSub, FloatSub, TupleSub, ListSub, DictSub, StrSub = (
+    type(f"{base.__name__.title()}Sub", (base,), dict(ODD)) for base in (int, float, tuple, list, dict, str))
 
 
 class OddKey:
