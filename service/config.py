@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     rate_limit: int = Field(30, ge=0, description="Submissions per student per minute; 0 turns it off.")
     queue_max: int = Field(10000, ge=1, description="Queued submissions beyond which new ones get 503.")
     long_poll_max: float = Field(60.0, ge=0, description="Longest ?wait= a client may ask for, in seconds.")
+    grade_in_process: bool = Field(True, description="Run grading workers in the service process; false makes an "
+                                                     "API-only process whose queue another process grades.")
+    max_attempts: int = Field(2, ge=1, description="A submission that stops its grading worker this many times "
+                                                   "is failed with 'crashed'.")
+    poll_interval: float = Field(1.0, gt=0, description="How often idle workers look at the queue, in seconds "
+                                                        "(a submission to this process wakes them at once).")
+    auto_migrate: bool = Field(True, description="Apply the database migrations when the service starts.")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @property
     def limit_caps(self) -> Limits:

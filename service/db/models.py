@@ -1,0 +1,148 @@
+"""The service's tables (SQLAlchemy 2).  The API's pydantic schemas are separate (``service.api.schemas``).
+
+* :class:`User` — a student or an instructor, known by a unique name.
+* :class:`Token` — a bearer token of a user; only its SHA-256 is stored.
+* :class:`Submission` — the uploaded file (bytes and hash) and its place in the grading queue.
+* :class:`GradingReport` — one grading run's report; a submission keeps every report it ever
+  got (regrades add more), and exactly one of them is ``is_current`` once it has been graded.
+* :class:`RegradeBatch` — a bulk regrade, so its progress can be followed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, TypeDecorator, UniqueConstraint, false)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Submission states.  ``done`` and ``failed`` are final until a regrade queues it again.
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+STATUSES = (QUEUED, RUNNING, DONE, FAILED)
+ROLES = ("student", "instructor")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list["Token"]] = relationship(back_populates="user")
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[User] = relationship(back_populates="tokens", lazy="joined")
+
+
+class RegradeBatch(Base):
+    __tablename__ = "regrade_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exercise: Mapped[str | None] = mapped_column(String(100), default=None)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    seed: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    new_seed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key", name="uq_submissions_user_idempotency"),
+        Index("ix_submissions_queue", "status", "priority", "id"),
+        Index("ix_submissions_user_created", "user_id", "created_at"),
+        Index("ix_submissions_exercise", "exercise", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    exercise: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    request_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    # the queue
+    status: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # 0: a new submission; 1: a regrade
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim: Mapped[str | None] = mapped_column(String(64), default=None)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Seed for the queued grading (a regrade's); None draws a fresh one.
+    next_seed: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    regrade_batch_id: Mapped[int | None] = mapped_column(ForeignKey("regrade_batches.id"), default=None,
+                                                         index=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class GradingReport(Base):
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    trigger: Mapped[str] = mapped_column(String(20), default="submit")  # submit | regrade | recovery
+    regrade_batch_id: Mapped[int | None] = mapped_column(ForeignKey("regrade_batches.id"), default=None)
+    status: Mapped[str] = mapped_column(String(20))  # the report's: graded | rejected
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    grader_version: Mapped[str] = mapped_column(String(100), default="")
+    exercise_version: Mapped[str] = mapped_column(String(50), default="")
+    diagnoses: Mapped[list[str]] = mapped_column(default=list)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    report: Mapped[dict[str, Any]] = mapped_column()
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+# At most one current report per submission, enforced by the database itself.
+Index("uq_reports_current", GradingReport.submission_id, unique=True,
+      sqlite_where=GradingReport.is_current, postgresql_where=GradingReport.is_current)
