@@ -1,0 +1,112 @@
+"""Grading workers as threads of the service process.
+
+Each worker claims the next submission from the database queue and grades it with
+:func:`tasks.grade_submission`; the student's code itself runs in the configured runner
+(the sandbox pool), never in these threads.  An idle worker sleeps until :meth:`WorkerPool.wake`
+(a submission to this process) or ``poll_interval`` (one that came through another process).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from . import queue
+from .tasks import GradingContext, grade_submission, recover_interrupted
+
+log = logging.getLogger("nngrade.worker")
+
+
+class WorkerPool:
+    def __init__(self, context: GradingContext, workers: int, *, poll_interval: float = 1.0):
+        self.context = context
+        self.size = max(1, workers)
+        self.poll_interval = poll_interval
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._claims: dict[int, tuple[int, str]] = {}  # thread ident -> (submission, claim)
+        self._claims_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ control
+
+    def start(self) -> tuple[list[int], list[int]]:
+        """Recover interrupted gradings, then start the workers.  Returns what was recovered."""
+        recovered = recover_interrupted(self.context)
+        for i in range(self.size):
+            thread = threading.Thread(target=self._run, name=f"nngrade-worker-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return recovered
+
+    def wake(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def stop(self, timeout: float = 10.0) -> list[int]:
+        """Stop taking work; wait up to ``timeout`` for gradings in progress, then put the
+        unfinished ones back in the queue (without counting the attempt).  Returns those ids."""
+        self._stop.set()
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        released = []
+        with self._claims_lock:
+            pending = list(self._claims.values())
+        for submission_id, claim in pending:
+            try:
+                if queue.release(self.context.db, submission_id, claim, count_attempt=False):
+                    released.append(submission_id)
+            except Exception:
+                log.exception("could not put submission %s back in the queue", submission_id)
+        return released
+
+    @property
+    def alive(self) -> int:
+        return sum(t.is_alive() for t in self._threads)
+
+    @property
+    def busy(self) -> int:
+        with self._claims_lock:
+            return len(self._claims)
+
+    # ------------------------------------------------------------------ the loop
+
+    def _idle(self, generation: int) -> None:
+        with self._cond:
+            if self._generation == generation and not self._stop.is_set():
+                self._cond.wait(self.poll_interval)
+
+    def _run(self) -> None:
+        me = threading.get_ident()
+        while not self._stop.is_set():
+            with self._cond:
+                generation = self._generation
+            try:
+                item = queue.claim_next(self.context.db)
+            except Exception:
+                log.exception("could not read the grading queue; retrying")
+                self._stop.wait(self.poll_interval)
+                continue
+            if item is None:
+                self._idle(generation)
+                continue
+            submission_id, claim = item
+            with self._claims_lock:
+                self._claims[me] = item
+            try:
+                grade_submission(submission_id, claim=claim, context=self.context)
+            except Exception:  # e.g. the database went away mid-way: try again later
+                log.exception("worker failed on submission %s", submission_id)
+                try:
+                    queue.release(self.context.db, submission_id, claim, count_attempt=True)
+                except Exception:  # still unreachable: the claim stays, recovery at start regrades it
+                    log.exception("could not put submission %s back in the queue", submission_id)
+                self._stop.wait(self.poll_interval)
+            finally:
+                with self._claims_lock:
+                    self._claims.pop(me, None)

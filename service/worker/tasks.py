@@ -1,0 +1,184 @@
+"""Grading one queued submission: the unit of work of every worker.
+
+:func:`grade_submission` is what the in-process workers run, and what a Celery task can
+call as it is (``grade_submission(submission_id)`` claims the submission itself).  It
+grades through :func:`service.grading.grade` — the one grading path, with the configured
+runner — and stores the report in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import exercises
+from graders import get_grader
+from graders.framework.proxy import Runner
+from graders.framework.report import CaseReport, Report, rejected
+from service.config import Settings, get_settings
+from service.db import DONE, FAILED, QUEUED, Database
+from service.db.models import utcnow
+from service.grading import default_runner, grade
+from service.submission_file import UnreadableSubmission, source_from_file
+
+from . import queue
+from .metrics import Metrics
+
+log = logging.getLogger("nngrade.worker")
+
+CRASHED_MESSAGE = ("Grading this submission stopped the grading worker {n} times, so it was not tried again. "
+                   "Look for code that ends the process (os._exit, signals) or exhausts the machine, "
+                   "and submit again.")
+ERROR_MESSAGE = ("The grading service could not grade this submission ({error}); this is not a mistake in your "
+                 "code. Your instructor can regrade it.")
+
+
+@dataclass
+class GradingContext:
+    """Everything a worker needs: the database, the settings, the runner and where to report."""
+
+    db: Database
+    settings: Settings
+    runner: Runner | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    #: Called with a submission id whenever its grading ends (the API wakes long-polls with it).
+    on_finished: Callable[[int], None] | None = None
+    _serial: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def get_runner(self) -> Runner:
+        if self.runner is None:
+            self.runner = default_runner(self.settings)
+        return self.runner
+
+    @property
+    def isolation(self) -> list[str]:
+        return list(getattr(self.runner, "isolation", ()) or ())
+
+    def finished(self, submission_id: int) -> None:
+        if self.on_finished is not None:
+            try:
+                self.on_finished(submission_id)
+            except Exception:
+                log.exception("on_finished hook failed for submission %s", submission_id)
+
+
+_default: GradingContext | None = None
+_default_lock = threading.Lock()
+
+
+def default_context() -> GradingContext:
+    """The context a bare ``grade_submission(id)`` uses (e.g. in a Celery worker): from the settings."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            settings = get_settings()
+            _default = GradingContext(Database.from_settings(settings), settings)
+        return _default
+
+
+def failure_report(exercise: str, code: str, message: str, *, isolation: list[str] | None = None) -> Report:
+    """A report for a submission that could not be graded: every case an ``error`` with ``code``."""
+    try:
+        ex = exercises.get(exercise)
+        grader = get_grader(ex.id)
+    except Exception:
+        return rejected(exercise, "", message, isolation=isolation)
+    tests = [CaseReport(name=c.name, visibility=c.visibility, score=0.0, max_score=c.points, outcome="error",
+                        message=message, diagnoses=[code], feeds=c.feeds, expects=c.expects) for c in grader.cases]
+    return Report(exercise=ex.id, exercise_version=ex.version, status="graded", score=0.0,
+                  max_score=sum(c.points for c in grader.cases), diagnoses=[code], seed=None, tests=tests,
+                  grader_version=f"{ex.version}+{grader.source_hash}", hidden_included=True,
+                  isolation=isolation or [], message=message)
+
+
+def _run(job: queue.Job, ctx: GradingContext) -> Report:
+    try:
+        ex = exercises.get(job.exercise)
+    except exercises.UnknownExercise as exc:
+        return rejected(job.exercise, "", f"{exc} (the exercise was removed from the catalog)")
+    try:
+        source = source_from_file(job.filename, job.content)
+    except UnreadableSubmission as exc:
+        return rejected(ex.id, ex.version, exc.message)
+    runner = ctx.get_runner()
+    # In-process grading shares this interpreter's warning filters and sys.modules: one at a time.
+    serial = ctx._serial if tuple(getattr(runner, "isolation", ())) == ("none",) else contextlib.nullcontext()
+    with serial:
+        return grade(ex.id, source, filename=job.filename, include_hidden=True, seed=job.seed, runner=runner,
+                     settings=ctx.settings)
+
+
+def grade_submission(submission_id: int, *, claim: str | None = None,
+                     context: GradingContext | None = None) -> str | None:
+    """Grade one submission and store its report as the current one.
+
+    Parameters
+    ----------
+    submission_id : int
+    claim : str, optional
+        The claim token from :func:`queue.claim_next`; without it the submission is claimed
+        here (and nothing happens unless it is queued).
+    context : GradingContext, optional
+        Default: :func:`default_context`.
+
+    Returns
+    -------
+    str or None
+        The submission's status afterwards (``done``, ``failed``, or ``queued`` when an
+        internal error left attempts to retry), or None if this call did not hold the claim.
+    """
+    ctx = context or default_context()
+    if claim is None:
+        claim = queue.claim(ctx.db, submission_id)
+        if claim is None:
+            return None
+    job = queue.load_job(ctx.db, submission_id, claim)
+    if job is None:
+        return None
+    started = time.monotonic()
+    status, note = DONE, ""
+    try:
+        report = _run(job, ctx)
+    except Exception as exc:
+        log.exception("grading submission %s failed (attempt %s)", submission_id, job.attempts)
+        if job.attempts < ctx.settings.max_attempts:
+            queue.release(ctx.db, submission_id, claim, count_attempt=True)
+            return QUEUED
+        status, note = FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        report = failure_report(job.exercise, "grader-error", ERROR_MESSAGE.format(error=type(exc).__name__),
+                                isolation=ctx.isolation)
+    stored = queue.finish(ctx.db, job, report, status=status, note=note)
+    if not stored:
+        log.warning("submission %s: the claim was taken back while grading; report discarded", submission_id)
+        return None
+    ctx.metrics.observe_grading(job.exercise, seconds=time.monotonic() - started,
+                                queue_wait=max(0.0, (job.started_at - job.queued_at).total_seconds()),
+                                status=status, outcomes=[t.outcome for t in report.tests],
+                                diagnoses=report.diagnoses)
+    ctx.finished(submission_id)
+    return status
+
+
+def recover_interrupted(ctx: GradingContext) -> tuple[list[int], list[int]]:
+    """At start: requeue submissions a dead service left ``running``; fail with ``crashed`` those
+    that have already stopped a worker ``max_attempts`` times.  Returns (requeued, failed)."""
+    requeued, failed = [], []
+    for submission_id, exercise, attempts in queue.interrupted(ctx.db):
+        if attempts >= ctx.settings.max_attempts:
+            report = failure_report(exercise, "crashed", CRASHED_MESSAGE.format(n=attempts), isolation=ctx.isolation)
+            if queue.fail_interrupted(ctx.db, submission_id, report, note=f"interrupted {attempts} times"):
+                failed.append(submission_id)
+                ctx.metrics.observe_grading(exercise, seconds=0.0, queue_wait=0.0, status=FAILED,
+                                            outcomes=[t.outcome for t in report.tests], diagnoses=report.diagnoses)
+                ctx.finished(submission_id)
+        else:
+            queue.requeue_interrupted(ctx.db, submission_id)
+            requeued.append(submission_id)
+    if requeued or failed:
+        log.warning("recovered interrupted gradings at %s: requeued %s, failed as crashed %s",
+                    utcnow().isoformat(timespec="seconds"), requeued, failed)
+    return requeued, failed
