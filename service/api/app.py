@@ -1,0 +1,99 @@
+"""The FastAPI application: :func:`create_app` wires the database, the grading workers and the routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+import nngrade
+from service.config import Settings, get_settings
+from service.db import Database
+from service.db.engine import masked_url
+from service.db.migrate import upgrade
+from service.worker import GradingContext, WorkerPool
+
+from . import errors
+from .deps import ServiceState
+from .limits import BodyLimit
+from .routers import account, exercises, gradebook, health, regrades, submissions
+
+log = logging.getLogger("nngrade.service")
+
+API = "/api/v1"
+DESCRIPTION = """\
+Submit NumPy exercises and get scored reports that name your mistakes.
+
+Every `/api/v1` endpoint needs `Authorization: Bearer <token>` (tokens come from
+`nngrade token create`).  Students submit and read their own submissions; instructors read
+everything, regrade and export the gradebook.  Every error is JSON with a stable `code`.
+"""
+
+#: How long shutdown waits for gradings in progress before putting them back in the queue.
+SHUTDOWN_GRACE = 10.0
+
+
+def worker_count(settings: Settings) -> int:
+    return settings.workers or (os.cpu_count() or 1)
+
+
+def _start(state: ServiceState) -> None:
+    """Migrate, open the runner, recover interrupted gradings and start the workers (blocking)."""
+    settings = state.settings
+    if settings.auto_migrate:
+        upgrade(state.db)
+    if not settings.grade_in_process:
+        return
+    try:
+        state.context.get_runner()
+    except Exception as exc:  # e.g. isolation required but unavailable: serve, report, do not grade
+        state.runner_error = f"{type(exc).__name__}: {exc}"
+        log.error("the grading runner could not start; submissions stay queued: %s", state.runner_error)
+        return
+    state.pool = WorkerPool(state.context, worker_count(settings), poll_interval=settings.poll_interval)
+    requeued, failed = state.pool.start()
+    log.info("grading with %d workers (runner %s, isolation %s); recovered %d, failed as crashed %d",
+             state.pool.size, settings.runner, ", ".join(state.context.isolation) or "?", len(requeued), len(failed))
+
+
+def _stop(state: ServiceState) -> None:
+    if state.pool is not None:
+        released = state.pool.stop(SHUTDOWN_GRACE)
+        if released:
+            log.warning("shutdown: put unfinished submissions %s back in the queue", released)
+    state.db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service.  Starting it (ASGI lifespan) migrates the database when ``auto_migrate``, recovers
+    interrupted gradings and starts ``workers`` grading threads; stopping it hands unfinished gradings
+    back to the queue."""
+    settings = settings or get_settings()
+    db = Database.from_settings(settings)
+    state = ServiceState(settings=settings, db=db, context=GradingContext(db, settings))
+    state.context.on_finished = state.hub.notify
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        state.hub.bind(asyncio.get_running_loop())
+        log.info("database %s", masked_url(db.url))
+        await run_in_threadpool(_start, state)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(_stop, state)
+
+    app = FastAPI(title="nngrade", version=nngrade.__version__, description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
+    app.state.service = state
+    errors.install(app)
+    for module in (exercises, submissions, regrades, gradebook, account):
+        app.include_router(module.router, prefix=API)
+    app.include_router(health.router)
+    # JSON may escape every byte of a file (\u00XX: 6 bytes), plus room for the multipart envelope.
+    app.add_middleware(BodyLimit, max_bytes=6 * settings.max_upload_bytes + 64 * 1024)
+    return app

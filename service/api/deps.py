@@ -1,0 +1,92 @@
+"""Dependencies of the routes: the service state, a database session, the current user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.db import Database
+from service.db.tokens import authenticate
+from service.worker import GradingContext, WorkerPool
+
+from .errors import ApiError
+from .waiting import CompletionHub
+
+
+@dataclass
+class ServiceState:
+    """What the running service holds; one per app, at ``app.state.service``."""
+
+    settings: Settings
+    db: Database
+    context: GradingContext
+    hub: CompletionHub = field(default_factory=CompletionHub)
+    pool: WorkerPool | None = None
+    runner_error: str | None = None
+
+    @property
+    def runner(self):
+        return self.context.runner
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    id: int
+    name: str
+    role: str
+
+    @property
+    def instructor(self) -> bool:
+        return self.role == "instructor"
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+State = Annotated[ServiceState, Depends(get_state)]
+
+
+def db_session(state: State) -> Iterator[Session]:
+    """A session for the request's reads (writes use ``state.db.write_session()``)."""
+    with state.db.session() as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(db_session)]
+
+bearer = HTTPBearer(auto_error=False, description="A token from `nngrade token create`.")
+
+
+def current_user(state: State,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    """The token's user; 401 without a valid token.  Holds no session open afterwards (long-polls)."""
+    if credentials is None:
+        raise ApiError(401, "missing-token", "This needs a bearer token: `Authorization: Bearer <token>`.",
+                       headers={"WWW-Authenticate": "Bearer"})
+    with state.db.session() as session:
+        user = authenticate(session, credentials.credentials)
+        if user is None:
+            raise ApiError(401, "invalid-token", "The token is unknown or revoked.",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return Principal(user.id, user.name, user.role)
+
+
+User = Annotated[Principal, Depends(current_user)]
+
+
+def instructor(user: User) -> Principal:
+    if not user.instructor:
+        raise ApiError(403, "instructor-only", "Only instructors may do this.")
+    return user
+
+
+Instructor = Annotated[Principal, Depends(instructor)]

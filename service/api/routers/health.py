@@ -1,0 +1,94 @@
+"""``/healthz`` (alive, answers without touching the database), ``/readyz`` (can grade), ``/metrics``."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import APIRouter, Response
+
+import exercises
+import nngrade
+from service.db.migrate import is_current
+from service.grading import references_available
+from service.worker import queue
+
+from ..deps import ServiceState, State
+from ..schemas import Check, Health, Ready
+
+log = logging.getLogger("nngrade.api")
+router = APIRouter(tags=["health"])
+
+
+def isolation(state: ServiceState) -> list[str]:
+    return [str(x) for x in getattr(state.runner, "isolation", ()) or ()]
+
+
+def runner_check(state: ServiceState) -> Check:
+    """The sandbox pool's readiness, from the runner's optional ``ready()`` / ``status()``."""
+    if state.runner_error:
+        return Check(ok=False, detail=state.runner_error)
+    runner = state.runner
+    if runner is None:
+        return Check(ok=False, detail="the runner is starting")
+    ready = getattr(runner, "ready", None)
+    status = getattr(runner, "status", None)
+    try:
+        ok = bool(ready()) if callable(ready) else True
+        detail = status() if callable(status) else f"{type(runner).__name__}"
+    except Exception as exc:
+        return Check(ok=False, detail=f"the runner's status failed: {type(exc).__name__}: {exc}")
+    return Check(ok=ok, detail=detail if isinstance(detail, str) else json.dumps(detail, default=str))
+
+
+@router.get("/healthz", response_model=Health, summary="Alive")
+async def healthz(state: State) -> Health:
+    return Health(status="ok", version=nngrade.__version__, runner=state.settings.runner, isolation=isolation(state))
+
+
+@router.get("/readyz", response_model=Ready, summary="Ready to grade", responses={503: {"model": Ready}})
+def readyz(state: State, response: Response) -> Ready:
+    """The database is reachable and migrated, the sandbox pool is ready, workers run, references are
+    installed; 503 with the same body otherwise."""
+    checks: dict[str, Check] = {}
+    try:
+        state.db.ping()
+        checks["database"] = Check(ok=is_current(state.db), detail=state.db.engine.dialect.name)
+        if not checks["database"].ok:
+            checks["database"].detail += ": the schema is not migrated (run `nngrade db upgrade`)"
+    except Exception as exc:
+        checks["database"] = Check(ok=False, detail=f"unreachable: {type(exc).__name__}")
+    checks["sandbox"] = runner_check(state)
+    if state.pool is not None:
+        alive = state.pool.alive
+        checks["workers"] = Check(ok=alive == state.pool.size, detail=f"{alive}/{state.pool.size} alive, "
+                                                                       f"{state.pool.busy} grading")
+    else:
+        checks["workers"] = Check(ok=True, detail="no grading in this process (grade_in_process is off)")
+    missing = [e for e in exercises.ids() if not references_available(e)]
+    checks["references"] = Check(ok=not missing, detail=f"missing for {', '.join(missing)}" if missing else "all")
+    ready = all(c.ok for c in checks.values())
+    response.status_code = 200 if ready else 503
+    return Ready(ready=ready, checks=checks, isolation=isolation(state))
+
+
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics",
+            responses={200: {"content": {"text/plain": {}}}})
+def metrics(state: State) -> Response:
+    gauges = []
+    try:
+        depth = queue.depth(state.db)
+        gauges.append(("nngrade_queue_depth", "Submissions waiting to be graded.", {}, depth["queued"]))
+        for status, count in depth.items():
+            gauges.append(("nngrade_submissions", "Submissions by state (queued is the queue depth).",
+                           {"status": status}, count))
+        gauges.append(("nngrade_database_up", "1 if the database answered this scrape.", {}, 1))
+    except Exception:
+        log.exception("metrics: the database did not answer")
+        gauges.append(("nngrade_database_up", "1 if the database answered this scrape.", {}, 0))
+    if state.pool is not None:
+        gauges.append(("nngrade_workers", "Grading workers of this process.", {"state": "alive"}, state.pool.alive))
+        gauges.append(("nngrade_workers", "Grading workers of this process.", {"state": "busy"}, state.pool.busy))
+    runner = runner_check(state)
+    gauges.append(("nngrade_sandbox_ready", "1 if the sandbox pool is ready.", {}, int(runner.ok)))
+    return Response(state.context.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")

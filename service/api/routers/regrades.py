@@ -1,0 +1,104 @@
+"""Regrading (instructors): one submission, or every submission of an exercise, as a batch whose
+progress can be followed.  Earlier reports are kept; each report records its grader version and seed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Response
+from sqlalchemy import func, select
+
+from service.db import DONE, FAILED, QUEUED, RUNNING, GradingReport, RegradeBatch, Submission
+from service.db.models import utcnow
+
+from ..deps import Instructor, ServiceState, State
+from ..errors import ApiError, documented
+from ..schemas import RegradeOut, RegradeProgress, RegradeRequest
+from .exercises import find
+from .submissions import ID, current_report
+
+router = APIRouter(tags=["regrades"], responses=documented(401, 403, 404, 422))
+
+Request_ = Annotated[RegradeRequest | None, Body(description="Seed policy; optional.")]
+
+
+def _queue(state: ServiceState, user_id: int, exercise: str, submission_ids: list[int] | None,
+           request: RegradeRequest) -> tuple[RegradeBatch, int, int]:
+    """Create a batch and queue every finished submission it covers; returns (batch, queued, skipped)."""
+    with state.db.write_session() as session:
+        query = select(Submission).where(Submission.exercise == exercise)
+        if submission_ids is not None:
+            query = select(Submission).where(Submission.id.in_(submission_ids))
+        subs = list(session.scalars(query.order_by(Submission.id).with_for_update()))
+        batch = RegradeBatch(exercise=exercise, requested_by=user_id, seed=request.seed, new_seed=request.new_seed)
+        session.add(batch)
+        session.flush()
+        queued = skipped = 0
+        now = utcnow()
+        for sub in subs:
+            if sub.status not in (DONE, FAILED):
+                skipped += 1
+                continue
+            if request.seed is not None:
+                seed = request.seed
+            elif request.new_seed:
+                seed = None
+            else:
+                current = current_report(session, sub.id)
+                seed = current.seed if current is not None else None
+            sub.status, sub.priority, sub.attempts, sub.claim = QUEUED, 1, 0, None
+            sub.next_seed, sub.regrade_batch_id, sub.queued_at = seed, batch.id, now
+            sub.started_at = sub.finished_at = None
+            queued += 1
+        batch.total = queued
+    if state.pool is not None and queued:
+        state.pool.wake()
+    return batch, queued, skipped
+
+
+def _answer(response: Response, batch: RegradeBatch, exercise: str, queued: int, skipped: int) -> RegradeOut:
+    location = f"/api/v1/regrades/{batch.id}"
+    response.headers["Location"] = location
+    return RegradeOut(batch=batch.id, exercise=exercise, queued=queued, skipped=skipped, location=location)
+
+
+@router.post("/submissions/{submission_id}/regrade", status_code=202, response_model=RegradeOut,
+             summary="Regrade one submission", responses=documented(409))
+def regrade_submission(submission_id: ID, user: Instructor, state: State, response: Response,
+                       body: Request_ = None) -> RegradeOut:
+    with state.db.session() as session:
+        sub = session.get(Submission, submission_id)
+        if sub is None:
+            raise ApiError(404, "submission-not-found", f"There is no submission {submission_id}.")
+        exercise = sub.exercise
+    batch, queued, skipped = _queue(state, user.id, exercise, [submission_id], body or RegradeRequest())
+    if not queued:
+        raise ApiError(409, "grading-in-progress", f"Submission {submission_id} is already queued or being graded.")
+    return _answer(response, batch, exercise, queued, skipped)
+
+
+@router.post("/exercises/{exercise}/regrade", status_code=202, response_model=RegradeOut,
+             summary="Regrade every submission of an exercise")
+def regrade_exercise(exercise: str, user: Instructor, state: State, response: Response,
+                     body: Request_ = None) -> RegradeOut:
+    """New submissions keep priority over regrades, so a bulk regrade never holds up students."""
+    ex = find(exercise)
+    batch, queued, skipped = _queue(state, user.id, ex.id, None, body or RegradeRequest())
+    return _answer(response, batch, ex.id, queued, skipped)
+
+
+@router.get("/regrades/{batch_id}", response_model=RegradeProgress, summary="Progress of a regrade")
+def regrade_progress(batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _user: Instructor,
+                     state: State) -> RegradeProgress:
+    with state.db.session() as session:
+        batch = session.get(RegradeBatch, batch_id)
+        if batch is None:
+            raise ApiError(404, "regrade-not-found", f"There is no regrade {batch_id}.")
+        done = session.scalar(select(func.count()).select_from(GradingReport)
+                              .where(GradingReport.regrade_batch_id == batch_id))
+        pending = session.scalar(select(func.count()).select_from(Submission).where(
+            Submission.regrade_batch_id == batch_id, Submission.status.in_((QUEUED, RUNNING))))
+    done, pending = int(done or 0), int(pending or 0)
+    return RegradeProgress(id=batch.id, exercise=batch.exercise, created_at=batch.created_at, total=batch.total,
+                           done=done, pending=pending, superseded=max(0, batch.total - done - pending),
+                           finished=pending == 0)

@@ -1,0 +1,326 @@
+"""``/submissions``: upload, read (with long-poll), list, report history, Gradescope export."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import re
+import time
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from graders.framework.report import Report
+from service.db import QUEUED, GradingReport, Submission, User
+from service.db.models import utcnow
+from service.submission_file import UnreadableSubmission, source_from_file
+from service.worker.queue import queued_count
+
+from ..deps import DB, Principal, ServiceState, State
+from ..deps import User as CurrentUser
+from ..errors import ApiError, documented, invalid
+from ..schemas import (GradescopeResults, GradescopeTest, ReportEntry, Status, SubmissionAccepted, SubmissionCreate,
+                       SubmissionOut, SubmissionPage, SubmissionSummary)
+from .exercises import find
+
+router = APIRouter(tags=["submissions"], responses=documented(401, 404, 422))
+
+ID = Annotated[int, Path(ge=1, le=2**31 - 1, description="Submission id.")]
+TERMINAL = ("done", "failed")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MULTIPART_SCHEMA = {
+    "type": "object",
+    "required": ["exercise", "file"],
+    "properties": {
+        "exercise": {"type": "string", "description": "Exercise id.", "example": "dense"},
+        "file": {"type": "string", "format": "binary", "description": "A `.py` file or a `.ipynb` notebook."},
+    },
+}
+
+
+def clean_filename(name: str | None) -> str:
+    """The base name only, without control characters, at most 100 characters."""
+    base = PurePosixPath(CONTROL.sub("", (name or "").replace("\\", "/"))).name.strip()
+    if len(base) > 100:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 90] + dot + ext[:9]) if dot else base[:100]
+    return base or "submission.py"
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _summary_fields(sub: Submission, current: GradingReport | None) -> dict:
+    return {"id": sub.id, "student": sub.user.name, "exercise": sub.exercise, "filename": sub.filename,
+            "size": sub.size, "sha256": sub.sha256, "status": sub.status, "attempts": sub.attempts,
+            "created_at": sub.created_at, "started_at": sub.started_at, "finished_at": sub.finished_at,
+            "score": current.score if current else None, "max_score": current.max_score if current else None}
+
+
+def visible_submission(session, submission_id: int, user: Principal) -> Submission:
+    """The submission, if ``user`` may see it (its student, or an instructor); else 404."""
+    sub = session.get(Submission, submission_id)
+    if sub is None or (not user.instructor and sub.user_id != user.id):
+        raise ApiError(404, "submission-not-found", f"There is no submission {submission_id} of yours.")
+    return sub
+
+
+def current_report(session, submission_id: int) -> GradingReport | None:
+    return session.scalar(select(GradingReport).where(GradingReport.submission_id == submission_id,
+                                                      GradingReport.is_current))
+
+
+def read_submission(state: ServiceState, submission_id: int, user: Principal) -> SubmissionOut:
+    with state.db.session() as session:
+        sub = visible_submission(session, submission_id, user)
+        current = current_report(session, sub.id)
+        count = session.scalar(select(func.count()).select_from(GradingReport)
+                               .where(GradingReport.submission_id == sub.id))
+        return SubmissionOut(**_summary_fields(sub, current), reports=int(count or 0),
+                             report=Report.model_validate(current.report) if current else None)
+
+
+# ------------------------------------------------------------------ accepting
+
+
+def _retry_after_queue(state: ServiceState, queued: int) -> int:
+    hists = state.context.metrics.grading_seconds
+    graded = sum(h.total for h in hists.values())
+    mean = sum(h.sum for h in hists.values()) / graded if graded else 1.0
+    workers = state.pool.size if state.pool else 1
+    return int(min(300, max(1, math.ceil(queued * mean / workers / 10))))
+
+
+def _accept(state: ServiceState, user: Principal, exercise: str, filename: str, data: bytes,
+            idempotency_key: str | None) -> Submission:
+    """Commit the submission (bytes and hash) to the queue, or raise 409/429/503."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    request_hash = hashlib.sha256(f"{exercise}\0{filename}\0{sha256}".encode()).hexdigest()
+
+    def existing(session) -> Submission | None:
+        if idempotency_key is None:
+            return None
+        sub = session.scalar(select(Submission).where(Submission.user_id == user.id,
+                                                      Submission.idempotency_key == idempotency_key))
+        if sub is not None and sub.request_sha256 != request_hash:
+            raise ApiError(409, "idempotency-key-reused",
+                           "This Idempotency-Key was used for a different submission; use a new key.")
+        return sub
+
+    try:
+        with state.db.write_session() as session:
+            found = existing(session)
+            if found is not None:
+                return found
+            now = utcnow()
+            limit = state.settings.rate_limit
+            if limit and not user.instructor:
+                window = now - timedelta(minutes=1)
+                recent = list(session.scalars(
+                    select(Submission.created_at).where(Submission.user_id == user.id, Submission.created_at > window)
+                    .order_by(Submission.created_at).limit(limit)))
+                if len(recent) >= limit:
+                    state.context.metrics.refuse("rate-limit")
+                    wait = max(1, math.ceil((recent[0] - window).total_seconds()))
+                    raise ApiError(429, "rate-limited", f"At most {limit} submissions a minute; try again in "
+                                   f"{wait} s.", headers={"Retry-After": str(wait)})
+            queued = queued_count(session)
+            if queued >= state.settings.queue_max:
+                state.context.metrics.refuse("queue-full")
+                wait = _retry_after_queue(state, queued)
+                raise ApiError(503, "queue-full", f"The grading queue is full ({queued} waiting); try again in "
+                               f"{wait} s.", headers={"Retry-After": str(wait)})
+            sub = Submission(user_id=user.id, exercise=exercise, filename=filename, content=data, size=len(data),
+                             sha256=sha256, created_at=now, queued_at=now, status=QUEUED,
+                             idempotency_key=idempotency_key, request_sha256=request_hash)
+            session.add(sub)
+            session.flush()
+            return sub
+    except IntegrityError:  # a concurrent retry with the same Idempotency-Key won the race
+        with state.db.session() as session:
+            found = existing(session)
+            if found is None:
+                raise
+            return found
+
+
+async def _read_upload(request: Request, limit: int) -> tuple[str, str, bytes]:
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data"):
+        try:
+            form = await request.form(max_files=4, max_fields=20)
+        except MultiPartException as exc:
+            raise ApiError(422, "invalid-multipart", f"The multipart body cannot be read: {exc.message}") from None
+        missing = [f for f in ("exercise", "file") if form.get(f) is None]
+        if missing:
+            raise ApiError(422, "missing-field", f"The form lacks {' and '.join(repr(m) for m in missing)}: send "
+                           f"`exercise` (the exercise id) and `file` (the .py or .ipynb file).")
+        exercise, upload = form.get("exercise"), form.get("file")
+        if not isinstance(exercise, str):
+            raise ApiError(422, "invalid-field", "`exercise` must be a plain form field, not a file.")
+        if not isinstance(upload, UploadFile):
+            raise ApiError(422, "invalid-field", "`file` must be a file upload (curl: -F file=@dense.py).")
+        data = await upload.read(limit + 1)
+        return exercise, clean_filename(upload.filename), data
+    if content_type.startswith("application/json"):
+        try:
+            payload = SubmissionCreate.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise invalid(list(exc.errors(include_url=False))) from None
+        try:
+            data = payload.source.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(422, "not-utf8", "`source` contains characters that are not valid UTF-8 "
+                                            "(lone surrogates).") from None
+        return payload.exercise, clean_filename(payload.filename), data
+    raise ApiError(415, "unsupported-media-type",
+                   "Send multipart/form-data (fields `exercise` and `file`) or application/json "
+                   "(`{exercise, filename, source}`).")
+
+
+@router.post(
+    "/submissions", status_code=202, response_model=SubmissionAccepted, summary="Submit a file for grading",
+    responses=documented(409, 413, 415, 429, 503),
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": MULTIPART_SCHEMA},
+        "application/json": {"schema": SubmissionCreate.model_json_schema()}}}})
+async def create_submission(
+        request: Request, response: Response, user: CurrentUser, state: State,
+        idempotency_key: Annotated[str | None, Header(
+            alias="Idempotency-Key", min_length=1, max_length=200,
+            description="Retrying with the same key returns the same submission instead of a new one.")] = None,
+) -> SubmissionAccepted:
+    """Upload a `.py` file or a `.ipynb` notebook (multipart, fields `exercise` and `file`) or send the
+    source as JSON.  The file's bytes and SHA-256 are committed before the answer; grading happens in the
+    background: follow `Location` (with `?wait=30` to wait for the report)."""
+    limit = state.settings.max_upload_bytes
+    exercise, filename, data = await _read_upload(request, limit)
+    ex = find(exercise)
+    if len(data) > limit:
+        raise ApiError(413, "file-too-large", f"{filename} is larger than {limit} bytes, the largest file this "
+                                              f"service accepts.")
+    try:
+        source_from_file(filename, data)
+    except UnreadableSubmission as exc:
+        raise ApiError(422, exc.code, exc.message) from None
+    sub = await run_in_threadpool(_accept, state, user, ex.id, filename, data, idempotency_key)
+    if state.pool is not None:
+        state.pool.wake()
+    location = f"/api/v1/submissions/{sub.id}"
+    response.headers["Location"] = location
+    return SubmissionAccepted(id=sub.id, status=sub.status, exercise=sub.exercise, filename=sub.filename,
+                              size=sub.size, sha256=sub.sha256, created_at=sub.created_at, location=location)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="A submission and its report")
+async def get_submission(
+        submission_id: ID, user: CurrentUser, state: State,
+        wait: Annotated[float, Query(ge=0, le=86400, description="Wait up to this many seconds for the report "
+                                     "(long-poll; capped by the service).")] = 0.0,
+) -> SubmissionOut:
+    """`status` is `queued`, `running`, `done` or `failed`; once graded, `report` is the contract's report.
+    With `?wait=S` the answer comes as soon as grading ends, or after S seconds."""
+    deadline = time.monotonic() + min(wait, state.settings.long_poll_max)
+    while True:
+        event = state.hub.register(submission_id)
+        try:
+            out = await run_in_threadpool(read_submission, state, submission_id, user)
+            remaining = deadline - time.monotonic()
+            if out.status in TERMINAL or remaining <= 0:
+                return out
+            try:
+                await asyncio.wait_for(event.wait(), timeout=min(remaining, 1.0))
+            except asyncio.TimeoutError:
+                pass
+        finally:
+            state.hub.unregister(submission_id, event)
+
+
+@router.get("/submissions", response_model=SubmissionPage, summary="List submissions")
+def list_submissions(
+        user: CurrentUser, session: DB,
+        student: Annotated[str | None, Query(max_length=200, description="A student's name (instructors).")] = None,
+        exercise: Annotated[str | None, Query(max_length=100)] = None,
+        status: Status | None = None,
+        since: Annotated[datetime | None, Query(description="Submitted at or after (ISO 8601).")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> SubmissionPage:
+    """Students see their own submissions, instructors everyone's; oldest first."""
+    conditions = []
+    if not user.instructor:
+        conditions.append(Submission.user_id == user.id)
+    if student is not None:
+        conditions.append(User.name == student)
+    if exercise is not None:
+        conditions.append(Submission.exercise == exercise)
+    if status is not None:
+        conditions.append(Submission.status == status)
+    if since is not None:
+        conditions.append(Submission.created_at >= since)
+    where = and_(true(), *conditions)
+    total = session.scalar(select(func.count()).select_from(Submission).join(User, Submission.user_id == User.id)
+                           .where(where))
+    rows = session.execute(
+        select(Submission, GradingReport).join(User, Submission.user_id == User.id)
+        .outerjoin(GradingReport, and_(GradingReport.submission_id == Submission.id, GradingReport.is_current))
+        .where(where).order_by(Submission.id).limit(limit).offset(offset)).all()
+    return SubmissionPage(items=[SubmissionSummary(**_summary_fields(s, r)) for s, r in rows], total=int(total or 0),
+                          limit=limit, offset=offset)
+
+
+@router.get("/submissions/{submission_id}/reports", response_model=list[ReportEntry],
+            summary="Every report of a submission, oldest first")
+def list_reports(submission_id: ID, user: CurrentUser, session: DB) -> list[ReportEntry]:
+    """Regrades keep earlier reports; each carries its grader version and seed."""
+    sub = visible_submission(session, submission_id, user)
+    rows = session.scalars(select(GradingReport).where(GradingReport.submission_id == sub.id)
+                           .order_by(GradingReport.id))
+    return [ReportEntry(id=r.id, current=r.is_current, created_at=r.created_at, trigger=r.trigger,
+                        regrade_batch=r.regrade_batch_id, seed=r.seed, grader_version=r.grader_version,
+                        exercise_version=r.exercise_version, score=r.score, max_score=r.max_score,
+                        report=Report.model_validate(r.report)) for r in rows]
+
+
+@router.get("/submissions/{submission_id}/file", summary="The submitted file, as uploaded",
+            response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
+def get_file(submission_id: ID, user: CurrentUser, session: DB) -> Response:
+    sub = visible_submission(session, submission_id, user)
+    safe = re.sub(r'[^A-Za-z0-9._-]', "_", sub.filename)
+    return Response(sub.content, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
+                             "X-Content-Type-Options": "nosniff", "X-Checksum-SHA256": sub.sha256})
+
+
+GradescopeVisibility = GradescopeTest.model_fields["visibility"].annotation
+
+
+@router.get("/submissions/{submission_id}/gradescope.json", response_model=GradescopeResults,
+            summary="The current report in Gradescope's results.json format", responses=documented(409))
+def gradescope(submission_id: ID, user: CurrentUser, session: DB,
+               hidden_visibility: Annotated[GradescopeVisibility, Query(
+                   description="Gradescope visibility of the hidden cases.")] = "after_due_date",
+               ) -> GradescopeResults:
+    sub = visible_submission(session, submission_id, user)
+    current = current_report(session, sub.id)
+    if current is None:
+        raise ApiError(409, "not-graded-yet", f"Submission {sub.id} has no report yet ({sub.status}).")
+    report = Report.model_validate(current.report)
+    tests = [GradescopeTest(
+        name=t.name, score=t.score, max_score=t.max_score, status="passed" if t.outcome == "pass" else "failed",
+        output=t.message, visibility="visible" if t.visibility == "visible" else hidden_visibility,
+        tags=list(t.diagnoses)) for t in report.tests]
+    summary = report.message or f"{report.exercise} v{report.exercise_version}: {report.score:g}/{report.max_score:g}"
+    if report.diagnoses:
+        summary += "\nDiagnoses: " + ", ".join(report.diagnoses)
+    return GradescopeResults(score=report.score, execution_time=round(report.duration_ms / 1000, 3), output=summary,
+                             stdout_visibility="hidden", tests=tests)
