@@ -8,6 +8,9 @@ app = typer.Typer(help="nngrade: grade NumPy neural-network exercises.", no_args
                   add_completion=False, pretty_exceptions_enable=False)
 
 from . import selfcheck  # noqa: E402,F401  (registers list, show, start, check, exercises)
+from . import server  # noqa: E402,F401  (registers serve, db, config)
+from . import tokens  # noqa: E402,F401  (registers token)
+from . import client  # noqa: E402,F401  (registers submit)
 
 
 def main() -> None:
