@@ -1,0 +1,19 @@
+"""Wrong: the course's tokens-as-columns formula V @ A.T, here V.T @ A.T."""
+
+import numpy as np
+
+
+def softmax(S, axis=-1):
+    E = np.exp(S - S.max(axis=axis, keepdims=True))
+    return E / E.sum(axis=axis, keepdims=True)
+
+
+def attention(Q, K, V):
+    A = softmax(Q @ K.T / np.sqrt(Q.shape[1]), axis=1)
+    return V.T @ A.T, A
+
+
+def self_attention_counterexample(T, d_k):
+    X = np.zeros((T, d_k))
+    X[:, 0] = np.arange(1, T + 1)
+    return X

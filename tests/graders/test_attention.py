@@ -1,0 +1,93 @@
+"""The `attention` grader: correct variants get full marks, every named mistake is detected."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "tests" / "graders" / "solutions" / "attention"
+
+CORRECT = ["correct_vectorized.py", "correct_logsumexp.py", "correct_loops.py"]
+
+#: file -> the diagnosis codes its report must contain
+WRONG = {
+    "softmax_default_axis0.py": ["softmax-wrong-axis"],
+    "attention_columns.py": ["softmax-wrong-axis"],
+    "axis_ignored.py": ["axis-ignored"],
+    "axis_hardcoded_1.py": ["axis-ignored"],
+    "missing_keepdims.py": ["rows-not-normalised"],
+    "total_sum.py": ["rows-not-normalised"],
+    "no_exp.py": ["rows-not-normalised"],
+    "missing_scale.py": ["missing-scale"],
+    "scale_by_dk.py": ["scale-by-dk"],
+    "naive_softmax.py": ["softmax-overflow", "not-finite"],
+    "out_transposed.py": ["out-transposed"],
+    "out_uses_a_t.py": ["out-transposed"],
+    "counterexample_identity.py": ["counterexample-invalid"],
+    "counterexample_equal.py": ["counterexample-invalid"],
+    "counterexample_overflow.py": ["counterexample-invalid"],
+    "counterexample_unit_norm.py": ["counterexample-invalid"],
+    "inplace_shift.py": ["input-mutated"],
+}
+CONTRACT_CODES = {"softmax-wrong-axis", "rows-not-normalised", "missing-scale", "scale-by-dk", "softmax-overflow",
+                  "out-transposed", "axis-ignored", "counterexample-invalid"}
+
+
+def failures(report) -> list[tuple[str, str]]:
+    return [(t.name, t.message) for t in report.tests if t.outcome != "pass"]
+
+
+@pytest.mark.parametrize("seed", [4, 987654321])
+@pytest.mark.parametrize("name", ["reference", *CORRECT])
+def test_correct_solutions_get_full_marks(grade_file, name, seed):
+    path = ROOT / "reference" / "attention.py" if name == "reference" else FOLDER / name
+    report = grade_file("attention", path, seed=seed)
+    assert report.hidden_included and report.diagnoses == []
+    assert report.score == report.max_score, failures(report)
+
+
+@pytest.mark.parametrize("name, codes", sorted(WRONG.items()))
+def test_wrong_solution_is_diagnosed(grade_file, name, codes):
+    report = grade_file("attention", FOLDER / name, seed=11)
+    assert set(codes) <= set(report.diagnoses), (codes, failures(report))
+    assert report.score < report.max_score
+
+
+def test_each_contract_code_has_a_wrong_solution_and_every_file_is_tabled():
+    assert CONTRACT_CODES <= {code for codes in WRONG.values() for code in codes}
+    assert set(WRONG) | set(CORRECT) == {p.name for p in FOLDER.glob("*.py")}
+
+
+def test_wrong_axis_is_named_where_it_happens(grade_file):
+    report = grade_file("attention", FOLDER / "axis_ignored.py", include_hidden=False)
+    by_name = {t.name: t for t in report.tests}
+    axes = by_name["softmax honours axis: axis=0, and a 3-D input"]
+    assert axes.diagnoses == ["axis-ignored"]
+    assert "Called with axis=0, your softmax normalised along axis 1 (the last axis)" in axes.message
+    assert by_name["softmax: rows of a score matrix (default axis)"].outcome == "pass"
+
+
+def test_rows_not_normalised_reports_the_row_sums(grade_file):
+    report = grade_file("attention", FOLDER / "total_sum.py", include_hidden=False)
+    case = next(t for t in report.tests if t.name == "attention: self-attention, T = 4, d_k = 3")
+    assert "rows-not-normalised" in case.diagnoses
+    assert "The sums of A along axis 1 range from" in case.message
+
+
+def test_hidden_feedback_never_shows_expected_values(grade_file):
+    report = grade_file("attention", FOLDER / "missing_scale.py", seed=2)
+    hidden = [t for t in report.tests if t.visibility == "hidden" and t.outcome != "pass"]
+    assert hidden
+    assert all("expected" not in t.message for t in hidden)
+
+
+def test_cli_grades_a_wrong_file_with_hidden_cases(nngrade_cli):
+    done = nngrade_cli("check", "attention", str(FOLDER / "scale_by_dk.py"), "--json", "--all")
+    report = json.loads(done.stdout)
+    assert (report["exercise"], report["hidden_included"]) == ("attention", True)
+    assert "scale-by-dk" in report["diagnoses"]
+    assert report["score"] < report["max_score"]
+    assert any(t["visibility"] == "hidden" and "scale-by-dk" in t["diagnoses"] for t in report["tests"])
