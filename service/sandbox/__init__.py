@@ -1,0 +1,142 @@
+"""The sandbox: student code runs only here, never in the grader's process.
+
+:class:`SandboxRunner` implements the grader framework's ``Runner``: ``open(source,
+limits)`` takes a fresh sandbox from the warm pool, sends the source, and returns a
+session the grader calls through.  Layers (see ``docs/security.md``): bubblewrap
+(read-only minimal filesystem, no network, unprivileged uid, new namespaces), fresh
+per-submission namespaces and tmpfs, resource limits, no capabilities, no new
+privileges, seccomp, an empty environment, a wall-clock deadline enforced from outside.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import sys
+import threading
+
+from graders.framework.proxy import Limits, StudentFault
+
+from .pool import FULL_ISOLATION, SandboxPool
+from .session import SandboxSession
+from .zygote import SandboxStartError, Zygote, bwrap_available
+
+__all__ = ["FULL_ISOLATION", "ColdRunner", "IsolationUnavailable", "SandboxRunner", "SandboxStartError",
+           "shared_runner"]
+log = logging.getLogger("nngrade.sandbox")
+
+
+class IsolationUnavailable(RuntimeError):
+    """NNGRADE_REQUIRE_ISOLATION is set and a layer is missing: untrusted code is refused."""
+
+
+class SandboxRunner:
+    """Opens sandboxed sessions from a warm pool."""
+
+    def __init__(self, *, pool_size: int = 2, disabled: frozenset[str] = frozenset(),
+                 require_isolation: bool = False):
+        self.require_isolation = require_isolation
+        self.disabled = frozenset(disabled)
+        use_bwrap = "bwrap" not in self.disabled and bwrap_available()
+        self.pool = SandboxPool(size=pool_size, use_bwrap=use_bwrap, disabled=self.disabled)
+        self._started = False
+        self._lock = threading.Lock()
+        self.warned = False
+
+    # -- status, for /readyz and reports -------------------------------------------------
+
+    @property
+    def isolation(self) -> tuple[str, ...]:
+        return tuple(self.pool.layers)
+
+    def missing_layers(self) -> list[str]:
+        return sorted(FULL_ISOLATION - set(self.pool.layers))
+
+    def status(self) -> dict:
+        return {"ready": self.pool.ready_count(), "size": self.pool.size, "layers": list(self.pool.layers),
+                "missing": self.missing_layers() if self.pool.layers else [], "error": self.pool.error}
+
+    def ready(self) -> bool:
+        return self.pool.error is None and bool(self.pool.layers)
+
+    def start(self) -> None:
+        """Start the pool and probe the layers; warn loudly (or refuse) if any is missing."""
+        with self._lock:
+            if self._started:
+                return
+            self.pool.start()
+            probe = self.pool.spawn()  # no student code: only to learn the layers
+            probe.close()
+            self._started = True
+        missing = self.missing_layers()
+        if missing and not self.warned:
+            self.warned = True
+            banner = (f"WARNING: nngrade sandbox runs WITHOUT {', '.join(missing)}: student code is less isolated "
+                      f"than it should be (install bubblewrap and libseccomp, allow user namespaces). "
+                      f"Active layers: {', '.join(self.pool.layers)}.")
+            log.warning(banner)
+            print(f"\n{'!' * 78}\n{banner}\n{'!' * 78}\n", file=sys.stderr)
+
+    def open(self, source: str, limits: Limits, *, filename: str = "submission.py") -> SandboxSession:
+        self.start()
+        sandbox = self.pool.acquire()
+        missing = sorted(FULL_ISOLATION - set(sandbox.outer_layers + sandbox.layers))
+        if self.require_isolation and missing:
+            sandbox.close()
+            raise IsolationUnavailable("NNGRADE_REQUIRE_ISOLATION is set and the sandbox lacks "
+                                       f"{', '.join(missing)}: refusing to run untrusted code")
+        session = SandboxSession(sandbox, limits)
+        try:
+            session.load(source, filename)
+        except StudentFault:
+            session.close()
+            raise
+        if self.require_isolation and not FULL_ISOLATION <= set(session.isolation):
+            session.close()
+            raise IsolationUnavailable("the sandbox could not apply "
+                                       f"{', '.join(sorted(FULL_ISOLATION - set(session.isolation)))}")
+        return session
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class ColdRunner(SandboxRunner):
+    """A new zygote (bubblewrap + Python + NumPy import) for every submission: for comparison only."""
+
+    def open(self, source: str, limits: Limits, *, filename: str = "submission.py") -> SandboxSession:
+        pool = SandboxPool(size=0, use_bwrap=self.pool.use_bwrap, disabled=self.disabled)
+        sandbox = pool.spawn()
+        zygote: Zygote | None = pool._zygote
+        session = SandboxSession(sandbox, limits)
+        original_close = session.close
+
+        def close() -> None:
+            original_close()
+            if zygote is not None:
+                zygote.stop()
+
+        session.close = close  # type: ignore[method-assign]
+        try:
+            session.load(source, filename)
+        except StudentFault:
+            session.close()
+            raise
+        return session
+
+
+_shared: dict[tuple, SandboxRunner] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_runner(settings) -> SandboxRunner:
+    """The process-wide runner for these settings (one warm pool per process)."""
+    key = (settings.pool_size, settings.disabled_layers, settings.require_isolation)
+    with _shared_lock:
+        runner = _shared.get(key)
+        if runner is None:
+            runner = SandboxRunner(pool_size=settings.pool_size, disabled=settings.disabled_layers,
+                                   require_isolation=settings.require_isolation)
+            _shared[key] = runner
+            atexit.register(runner.close)
+    return runner

@@ -1,0 +1,315 @@
+"""The program that runs inside the sandbox: a zygote that forks one sandbox per submission.
+
+Process tree (inside bubblewrap's own user, pid, net, ipc, uts and mount namespaces)::
+
+    zygote  (numpy imported; never holds a secret, a reference, or a student byte)
+      └─ keeper  (one per submission: makes fresh namespaces, then waits and reports)
+           └─ runner, pid 1 of a fresh pid namespace  (limits, seccomp, then student code)
+
+The trusted side talks to the zygote over a SOCK_SEQPACKET socket (fd given in argv):
+each ``spawn`` message carries three descriptors by SCM_RIGHTS — the RPC socket, the
+write end of the output pipe, and the keeper's control socket.  The keeper creates a new
+user namespace (the sandbox uid mapped to itself), then new mount, pid, network, IPC
+and UTS namespaces; mounts private tmpfs on the work directory, ``/tmp`` and
+``/dev/shm``; hides ``/proc``; and forks the runner.  When the runner ends, the pid
+namespace dies with it, taking every process the submission started.  The keeper kills
+the runner when the trusted side asks (``k``) or disappears, and reports the runner's
+exit status and CPU time.
+
+The runner waits for ``load`` (source + limits), applies the resource limits, drops
+every capability, sets no-new-privileges, loads the seccomp filter, and only then
+compiles the student's code.  It then answers ``call`` messages until it is killed.
+
+Imports: the standard library, NumPy, and the framework files bound next to this one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import platform
+import resource
+import signal
+import socket
+import sys
+
+LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_DUMPABLE = 1, 38, 24, 4
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine(), 126)
+MAX_REQUEST = 512 * 1024 * 1024
+WORKDIR = "/tmp/work"
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- keeper
+
+
+def make_namespaces(disabled: set[str], tmpfs_mb: int) -> list[str]:
+    """In the keeper: fresh namespaces and private tmpfs.  Returns the layers achieved."""
+    if "userns" in disabled:
+        return []
+    uid, gid = os.geteuid(), os.getegid()
+    try:
+        _check(LIBC.unshare(CLONE_NEWUSER), "unshare(user)")
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        _check(LIBC.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET), "unshare")
+    except OSError:
+        return []
+    layers = ["namespaces"]
+    _check(LIBC.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    opts = f"size={tmpfs_mb}m,nr_inodes=4096,mode=0777".encode()
+    for target in (b"/tmp", b"/dev/shm"):
+        if os.path.isdir(target):
+            _check(LIBC.mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, opts), f"tmpfs {target!r}")
+    os.makedirs(WORKDIR, exist_ok=True)
+    layers.append("tmpfs")
+    return layers
+
+
+def hide_proc() -> bool:
+    """In the runner (pid 1 of its namespace): a proc of its own, or none at all."""
+    if LIBC.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2") == 0:
+        return True
+    return LIBC.mount(b"tmpfs", b"/proc", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555") == 0
+
+
+def keeper(rpc: int, out: int, ctl: int, disabled: set[str], tmpfs_mb: int) -> None:
+    """Make the namespaces, fork the runner, then wait for it or for a kill request."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    layers = make_namespaces(disabled, tmpfs_mb)
+    if "namespaces" in layers:
+        workdir = WORKDIR
+    else:  # degraded: no private tmpfs, so a directory of its own that the keeper removes afterwards
+        import tempfile
+
+        workdir = tempfile.mkdtemp(prefix="nngrade-sandbox-")
+    pid = os.fork()
+    if pid == 0:
+        os.close(ctl)
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        runner(rpc, out, layers, disabled, workdir)
+        os._exit(0)
+    os.close(rpc)
+    os.close(out)
+    pidfd = os.pidfd_open(pid)
+    ctl_sock = socket.socket(fileno=ctl)
+    import select
+
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    poller.register(ctl, select.POLLIN)
+    killed_by_request = False
+    while True:
+        events = dict(poller.poll())
+        if pidfd in events:
+            break
+        if ctl in events:
+            data = ctl_sock.recv(16)
+            os.kill(pid, signal.SIGKILL)  # pid 1 of the namespace: everything in it dies
+            killed_by_request = True
+            poller.unregister(ctl)
+            if not data:
+                break
+    _, status, usage = os.wait4(pid, 0)
+    cpu = usage.ru_utime + usage.ru_stime
+    try:
+        ctl_sock.sendall(f"{status} {cpu:.3f} {int(killed_by_request)}".encode())
+    except OSError:
+        pass
+    if workdir != WORKDIR:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)  # fd-based: does not follow planted symlinks
+    os._exit(0)
+
+
+# --------------------------------------------------------------------------- runner
+
+
+def drop_capabilities() -> None:
+    for cap in range(64):
+        LIBC.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header = Header(0x20080522, 0)
+    data = (Data * 2)()
+    _check(LIBC.syscall(SYS_CAPSET, ctypes.byref(header), ctypes.byref(data)), "capset")
+
+
+def apply_limits(limits: dict) -> None:
+    cpu = max(1, int(limits["cpu_seconds"] + 0.999))
+    memory = int(limits["memory_mb"]) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["processes"]), int(limits["processes"])))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024 * 1024, 16 * 1024 * 1024))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def runner(rpc_fd: int, out_fd: int, layers: list[str], disabled: set[str], workdir: str) -> None:
+    import channel  # noqa: the framework files sit next to this one
+
+    if "namespaces" in layers and hide_proc():
+        layers.append("proc-hidden")
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    keep = {0, 1, 2, rpc_fd}
+    os.closerange(3, rpc_fd)
+    os.closerange(rpc_fd + 1, 1024)
+    for fd in (null, out_fd):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    sock = socket.socket(fileno=rpc_fd)
+    os.chdir(workdir)
+    planned = layers + ["rlimits", "no-new-privs"]
+    planned += ["no-capabilities"] if "namespaces" in layers or os.geteuid() == 0 else []
+    planned += [] if "seccomp" in disabled else ["seccomp"]
+    channel.send(sock, {"hello": planned})
+    request = channel.recv(sock, max_bytes=MAX_REQUEST)
+    if type(request) is not dict or request.get("op") != "load":
+        os._exit(3)
+    achieved = list(layers)
+    apply_limits(request["limits"])
+    achieved.append("rlimits")
+    if "namespaces" in layers or os.geteuid() == 0:
+        try:
+            drop_capabilities()
+            achieved.append("no-capabilities")
+        except OSError:
+            pass
+    LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    achieved.append("no-new-privs")
+    if "seccomp" not in disabled:
+        try:
+            import seccomp_policy
+
+            seccomp_policy.install()
+            achieved.append("seccomp")
+        except Exception:  # libseccomp missing: the report says so through the layer list
+            pass
+    serve(sock, request, achieved)
+
+
+def serve(sock: socket.socket, request: dict, layers: list[str]) -> None:
+    import channel
+    import execution
+
+    filename = str(request.get("filename") or "submission.py")
+    try:
+        namespace = execution.load_submission(str(request["source"]), filename)
+        reply = {"loaded": True, "layers": layers}
+    except execution.Fault as fault:
+        reply = {"fault": [fault.code, fault.message], "layers": layers}
+        namespace = None
+    _flush()
+    channel.send(sock, reply)
+    if namespace is None:
+        os._exit(0)
+    while True:
+        message = channel.recv(sock, max_bytes=MAX_REQUEST)
+        if type(message) is not dict or message.get("op") != "call":
+            os._exit(0)
+        result = execution.invoke(namespace, str(message["function"]), tuple(message["args"]),
+                                  dict(message["kwargs"]), filename=filename)
+        _flush()
+        try:
+            channel.send(sock, result)
+        except MemoryError:
+            channel.send(sock, {"fault": ["memory-limit", "The result did not fit in memory."]})
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+# --------------------------------------------------------------------------- zygote
+
+
+def zygote(ctl_fd: int, disabled: set[str], tmpfs_mb: int) -> None:
+    import numpy  # noqa: F401  (the point of the zygote: imported once, shared by every fork)
+
+    if "seccomp" not in disabled:
+        real = ctypes.util.find_library
+        names = {"seccomp": "libseccomp.so.2", "c": "libc.so.6"}
+        ctypes.util.find_library = lambda name: names.get(name) or real(name)  # no ldconfig subprocess
+        try:
+            import pyseccomp  # noqa: F401
+            import seccomp_policy  # noqa: F401
+        except Exception:
+            disabled = disabled | {"seccomp"}
+    import channel  # noqa: F401
+    import execution  # noqa: F401
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped automatically
+    ctl = socket.socket(fileno=ctl_fd)
+    ctl.send(b"ready " + ",".join(sorted(disabled)).encode())
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(ctl, 64, 3)
+        except OSError:
+            os._exit(0)
+        if not msg or msg != b"spawn" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            if not msg:
+                os._exit(0)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            ctl.close()
+            try:
+                keeper(*fds, disabled=disabled, tmpfs_mb=tmpfs_mb)
+            finally:
+                os._exit(1)
+        for fd in fds:
+            os.close(fd)
+
+
+def main() -> None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    # argv: child.py CTL_FD DISABLED TMPFS_MB SITE_DIR
+    ctl_fd, disabled, tmpfs_mb, site = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    sys.path[:0] = [here, site]
+    sys.dont_write_bytecode = True
+    os.umask(0o077)
+    zygote(ctl_fd, {d for d in disabled.split(",") if d and d != "-"}, tmpfs_mb)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The warm pool: sandboxes forked ahead of time from a zygote, one per submission.
+
+Starting Python and importing NumPy costs about 100 ms; the zygote pays it once.  The
+pool keeps ``size`` sandboxes already forked, with fresh namespaces, waiting for a
+submission; a background thread refills it.  Each sandbox serves exactly one submission
+and is then killed with everything it started.  If the zygote dies it is restarted; if
+it cannot start, :meth:`SandboxPool.acquire` raises :class:`SandboxStartError` with the
+reason instead of hanging.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import select
+import threading
+import time
+
+from graders.framework.plain import WireError, decode
+
+from .channel import HEADER
+from .session import HELLO_TIMEOUT, Sandbox
+from .zygote import Runtime, SandboxStartError, Zygote
+
+log = logging.getLogger("nngrade.sandbox")
+FULL_ISOLATION = frozenset({"bwrap", "namespaces", "seccomp", "rlimits", "no-new-privs", "no-capabilities"})
+
+
+def read_hello(sandbox: Sandbox, timeout: float = HELLO_TIMEOUT) -> list[str]:
+    """The first message of a fresh sandbox: the layers its keeper achieved (no student code ran yet)."""
+    deadline = time.monotonic() + timeout
+    buf = bytearray()
+    need = HEADER.size
+    length = None
+    while len(buf) < need:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([sandbox.rpc], [], [], remaining)[0]:
+            raise SandboxStartError("a new sandbox did not report in time")
+        chunk = sandbox.rpc.recv(need - len(buf))
+        if not chunk:
+            raise SandboxStartError("a new sandbox exited during set-up")
+        buf += chunk
+        if length is None and len(buf) == HEADER.size:
+            (length,) = HEADER.unpack(buf)
+            if length > 65536:
+                raise SandboxStartError("a new sandbox sent a malformed greeting")
+            need = HEADER.size + length
+    try:
+        hello = decode(bytes(buf[HEADER.size:]), max_bytes=65536)
+    except WireError as exc:
+        raise SandboxStartError(f"a new sandbox sent a malformed greeting: {exc}") from None
+    layers = hello.get("hello") if type(hello) is dict else None
+    if type(layers) is not list:
+        raise SandboxStartError("a new sandbox sent a malformed greeting")
+    return [str(x)[:40] for x in layers]
+
+
+class SandboxPool:
+    """Keeps ``size`` sandboxes ready.  Thread-safe."""
+
+    def __init__(self, *, size: int, use_bwrap: bool, disabled: frozenset[str], tmpfs_mb: int = 64):
+        self.size = size
+        self.use_bwrap = use_bwrap
+        self.disabled = disabled
+        self.tmpfs_mb = tmpfs_mb
+        self._ready: queue.Queue[Sandbox] = queue.Queue()
+        self._zygote: Zygote | None = None
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stopped = False
+        self.error: str | None = None
+        self.layers: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._runtime: Runtime | None = None
+
+    # ------------------------------------------------------------------ zygote
+
+    def _ensure_zygote(self) -> Zygote:
+        with self._lock:
+            if self._zygote is not None and self._zygote.alive():
+                return self._zygote
+            if self._zygote is not None:
+                log.warning("sandbox zygote exited (status %s); restarting", self._zygote.process.poll()
+                            if self._zygote.process else None)
+                self._zygote.stop()
+                self._discard_ready()  # they died with their zygote's namespaces
+            if self._runtime is None:
+                self._runtime = Runtime()
+            zygote = Zygote(use_bwrap=self.use_bwrap, disabled=self.disabled, runtime=self._runtime,
+                            tmpfs_mb=self.tmpfs_mb)
+            try:
+                zygote.start()
+            except SandboxStartError as exc:
+                self.error = str(exc)
+                raise
+            self._zygote = zygote
+            self.error = None
+            return zygote
+
+    def spawn(self) -> Sandbox:
+        """Fork one fresh sandbox and wait until it reports its layers."""
+        for attempt in (1, 2):
+            zygote = self._ensure_zygote()
+            try:
+                rpc, out_fd, keeper = zygote.spawn()
+                sandbox = Sandbox(rpc, out_fd, keeper, zygote.outer_layers)
+                try:
+                    sandbox.layers = read_hello(sandbox)
+                except SandboxStartError:
+                    sandbox.close()
+                    raise
+                self.layers = sandbox.outer_layers + sandbox.layers
+                return sandbox
+            except SandboxStartError as exc:
+                self.error = str(exc)
+                if attempt == 2:
+                    raise
+                with self._lock:
+                    if self._zygote is not None:
+                        self._zygote.stop()
+                        self._zygote = None
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------ pool
+
+    def start(self) -> None:
+        """Start the zygote now (raising if it cannot start) and the refill thread."""
+        self._ensure_zygote()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._refill, name="sandbox-pool", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def _refill(self) -> None:
+        while not self._stopped:
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            while not self._stopped and self._ready.qsize() < self.size:
+                try:
+                    self._ready.put(self.spawn())
+                except SandboxStartError as exc:
+                    log.error("sandbox pool cannot start sandboxes: %s", exc)
+                    time.sleep(1.0)
+                    break
+
+    def acquire(self) -> Sandbox:
+        """A fresh sandbox: from the pool if one is ready, else forked now."""
+        self._wake.set()
+        while True:
+            try:
+                sandbox = self._ready.get_nowait()
+            except queue.Empty:
+                return self.spawn()
+            if not sandbox.closed and sandbox.rpc.fileno() >= 0:
+                return sandbox
+
+    def _discard_ready(self) -> None:
+        while True:
+            try:
+                self._ready.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def ready_count(self) -> int:
+        return self._ready.qsize()
+
+    def close(self) -> None:
+        self._stopped = True
+        self._wake.set()
+        self._discard_ready()
+        with self._lock:
+            if self._zygote is not None:
+                self._zygote.stop()
+                self._zygote = None
+            if self._runtime is not None:
+                self._runtime.cleanup()
+                self._runtime = None

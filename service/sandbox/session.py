@@ -1,0 +1,263 @@
+"""One sandboxed submission, seen from the trusted side.
+
+Everything read from the sandbox is attacker-controlled: a frame's declared length is
+checked against a cap before anything is allocated, the payload is decoded by
+:func:`plain.decode` (validated, never unpickled), every wait has a deadline measured
+here (a submission can fake its own clocks, not ours), the output pipe is drained into
+a capped buffer and never parsed, and a closed or garbled channel is the submission's
+fault (``crashed``), never the grader's.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import time
+from typing import Any
+
+from graders.framework.plain import NotPlain, WireError, decode, encode, is_plain, to_plain
+from graders.framework.proxy import CallResult, Limits, StudentFault, result_from_message
+
+from .channel import HEADER
+
+MAX_RESULT = 256 * 1024 * 1024
+HELLO_TIMEOUT = 10.0
+
+
+class Sandbox:
+    """The three descriptors of one spawned sandbox, before it is given a submission."""
+
+    def __init__(self, rpc: socket.socket, out_fd: int, keeper: socket.socket, outer_layers: list[str]):
+        self.rpc = rpc
+        self.out_fd = out_fd
+        self.keeper = keeper
+        self.outer_layers = outer_layers
+        self.layers: list[str] = []
+        self.closed = False
+        rpc.setblocking(False)
+        os.set_blocking(out_fd, False)
+
+    def close(self) -> None:
+        """Kill the sandbox's whole process tree (via its keeper) and release everything."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.keeper.send(b"k")
+        except OSError:
+            pass
+        for closer in (self.rpc.close, lambda: os.close(self.out_fd), self.keeper.close):
+            try:
+                closer()
+            except OSError:
+                pass
+
+
+class SandboxSession:
+    """A loaded submission in its own sandbox; implements the grader's StudentSession."""
+
+    def __init__(self, sandbox: Sandbox, limits: Limits):
+        self.sandbox = sandbox
+        self.limits = limits
+        self.isolation: tuple[str, ...] = tuple(sandbox.outer_layers + sandbox.layers)
+        self._output = bytearray()
+        self._output_total = 0
+        self._deadline = time.monotonic() + limits.wall_seconds
+        self._dead: StudentFault | None = None
+
+    # ------------------------------------------------------------------ protocol
+
+    def _send(self, message: Any) -> None:
+        data = encode(message)
+        frame = HEADER.pack(len(data)) + data if len(data) < 65536 else None
+        try:
+            if frame is not None:
+                self._sendall(frame)
+            else:
+                self._sendall(HEADER.pack(len(data)))
+                self._sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._ended("the connection closed while sending") from None
+
+    def _sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                n = self.sandbox.rpc.send(view)
+                view = view[n:]
+            except BlockingIOError:
+                self._wait(select.POLLOUT, self._deadline, "while receiving its arguments")
+
+    def _drain_output(self) -> None:
+        cap = self.limits.output_kb * 1024
+        while True:
+            try:
+                chunk = os.read(self.sandbox.out_fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                return
+            if not chunk:
+                return
+            self._output_total += len(chunk)
+            room = cap - len(self._output)
+            if room > 0:
+                self._output += chunk[:room]
+            if self._output_total > cap:
+                raise self._kill("output-limit",
+                                 f"Your code printed more than {self.limits.output_kb} KB; the sandbox was stopped. "
+                                 f"Remove the prints from loops.")
+
+    def _wait(self, event: int, deadline: float, what: str) -> None:
+        """Wait until the RPC socket is ready for ``event``, draining output meanwhile."""
+        poller = select.poll()
+        poller.register(self.sandbox.rpc, event)
+        poller.register(self.sandbox.out_fd, select.POLLIN)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._timeout(what)
+            for fd, ev in poller.poll(min(remaining, 1.0) * 1000):
+                if fd == self.sandbox.out_fd:
+                    self._drain_output()
+                    if ev & (select.POLLHUP | select.POLLERR) and not ev & select.POLLIN:
+                        poller.unregister(self.sandbox.out_fd)
+                elif ev & (event | select.POLLHUP | select.POLLERR):
+                    return
+
+    def _recv_exact(self, n: int, deadline: float, what: str) -> bytearray:
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            try:
+                k = self.sandbox.rpc.recv_into(view[got:], n - got)
+            except BlockingIOError:
+                self._wait(select.POLLIN, deadline, what)
+                continue
+            except OSError:
+                k = 0
+            if k == 0:
+                raise self._ended(what)
+            got += k
+        return buf
+
+    def _recv(self, deadline: float, what: str) -> Any:
+        (length,) = HEADER.unpack(self._recv_exact(HEADER.size, deadline, what))
+        if length > MAX_RESULT:
+            raise self._kill("bad-return-type", f"The result {what} is {length / 2**20:.0f} MB; the largest accepted "
+                                                f"result is {MAX_RESULT // 2**20} MB.")
+        data = self._recv_exact(length, deadline, what)
+        self._drain_output()
+        try:
+            return decode(data, max_bytes=MAX_RESULT)
+        except WireError as exc:
+            raise self._kill("crashed", f"The sandbox sent a garbled answer {what} ({exc}).") from None
+
+    # ------------------------------------------------------------------ endings
+
+    def _kill(self, code: str, message: str) -> StudentFault:
+        self.sandbox.close()
+        self._dead = StudentFault(code, message, fatal=True)
+        return self._dead
+
+    def _timeout(self, what: str) -> StudentFault:
+        wall = self._deadline <= time.monotonic()
+        limit = f"{self.limits.wall_seconds:g} s for the whole submission" if wall else \
+            f"{self.limits.call_seconds:g} s per call"
+        return self._kill("timeout", f"Time limit exceeded {what} ({limit}): look for an infinite loop, a sleep, "
+                                     f"or a loop over samples that should be a matrix product.")
+
+    def _exit_status(self) -> tuple[int | None, float, bool]:
+        """(wait status, CPU seconds, killed on request) as reported by the keeper."""
+        keeper = self.sandbox.keeper
+        try:
+            keeper.send(b"k")
+        except OSError:
+            pass
+        keeper.settimeout(3.0)
+        try:
+            text = keeper.recv(64).decode("ascii", "replace").split()
+            return int(text[0]), float(text[1]), text[2] == "1"
+        except (OSError, ValueError, IndexError):
+            return None, 0.0, False
+
+    def _ended(self, what: str) -> StudentFault:
+        """The sandbox closed the channel: find out why from its keeper."""
+        status, cpu, _ = self._exit_status()
+        try:
+            self._drain_output()
+        except StudentFault:
+            pass
+        if status is None:
+            return self._kill("crashed", f"The sandbox stopped {what} without saying why.")
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+            if sig == signal.SIGXCPU or cpu >= self.limits.cpu_seconds - 0.05:
+                return self._kill("timeout", f"CPU time limit exceeded {what} ({self.limits.cpu_seconds:g} s of "
+                                             f"CPU): look for an infinite loop or very slow code.")
+            return self._kill("crashed", f"Your code crashed {what}: the process was killed by {name}"
+                                         + (" (a segmentation fault: invalid memory access, e.g. through ctypes)"
+                                            if sig == signal.SIGSEGV else "") + ".")
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        return self._kill("crashed", f"Your code ended the process {what} (exit status {code}, e.g. os._exit()); "
+                                     f"functions must return their result.")
+
+    # ------------------------------------------------------------------ StudentSession
+
+    def load(self, source: str, filename: str) -> None:
+        limits = {"cpu_seconds": self.limits.cpu_seconds, "memory_mb": self.limits.memory_mb,
+                  "processes": self.limits.processes}
+        self._send({"op": "load", "source": source, "filename": filename, "limits": limits})
+        reply = self._recv(self._deadline, "while your module was imported")
+        if type(reply) is not dict:
+            raise self._kill("crashed", "The sandbox sent an unexpected answer while loading.")
+        layers = reply.get("layers")
+        if type(layers) is list:
+            self.isolation = tuple(dict.fromkeys(self.sandbox.outer_layers + [str(x)[:40] for x in layers[:20]]))
+        if "fault" in reply:
+            fault = reply["fault"]
+            self.sandbox.close()
+            raise StudentFault(str(fault[0])[:40], str(fault[1])[:4000], fatal=False)
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> CallResult:
+        if self._dead is not None or self.sandbox.closed:
+            raise StudentFault("crashed", "The sandbox was already stopped.", fatal=True)
+        try:
+            message = {"op": "call", "function": function,
+                       "args": to_plain(args, allow_rng=True, where="the arguments"),
+                       "kwargs": to_plain(kwargs, allow_rng=True, where="the arguments")}
+        except NotPlain as exc:
+            raise TypeError(f"grader passed non-plain arguments: {exc}") from None
+        start = time.monotonic()
+        deadline = min(self._deadline, start + self.limits.call_seconds)
+        self._send(message)
+        reply = self._recv(deadline, f"in `{function}`")
+        seconds = time.monotonic() - start
+        if type(reply) is not dict:
+            raise self._kill("bad-return-type", f"`{function}` produced an answer that is not a result.")
+        if "value" in reply and not is_plain(reply["value"]):
+            raise StudentFault("bad-return-type", f"`{function}` returned something that is not numeric data.")
+        try:
+            return result_from_message(reply, seconds)
+        except StudentFault as fault:
+            fault.message = fault.message[:4000]
+            fault.code = fault.code[:40]
+            raise
+
+    def output(self) -> str:
+        try:
+            self._drain_output()
+        except StudentFault:
+            pass
+        text = self._output.decode("utf-8", "replace")
+        if self._output_total > len(self._output):
+            text += f"\n… [{self._output_total - len(self._output)} more bytes of output cut]"
+        return text
+
+    def close(self) -> None:
+        self.sandbox.close()
+

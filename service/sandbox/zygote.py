@@ -1,0 +1,313 @@
+"""Starting a zygote: the command line that builds the sandbox, and the control channel.
+
+With bubblewrap the zygote sees a read-only, minimal filesystem: ``/usr`` (shared
+libraries), the Python runtime at ``/opt/python``, NumPy and pyseccomp at ``/opt/site``,
+and the five runner files at ``/opt/nngrade``; a tmpfs at ``/tmp``; a fresh ``/dev`` and
+``/proc``.  Not the project, not ``reference/`` or ``graders/`` (except the three portable
+framework files), not the data directory, ``/root``, ``/home`` or ``/etc``.  It runs as
+uid 65534 in new user, pid, network, IPC, UTS and cgroup namespaces, with an empty
+environment but for the thread caps.
+
+Without bubblewrap (degraded mode) the zygote is a plain child process started with the
+same empty environment from a private directory that holds only the runner files and a
+link to NumPy; the per-submission namespaces, limits and seccomp still apply where the
+kernel allows them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy
+
+HERE = Path(__file__).resolve().parent
+FRAMEWORK = HERE.parent.parent / "graders" / "framework"
+RUNNER_FILES = {
+    "child.py": HERE / "child.py",
+    "channel.py": HERE / "channel.py",
+    "seccomp_policy.py": HERE / "seccomp_policy.py",
+    "plain.py": FRAMEWORK / "plain.py",
+    "execution.py": FRAMEWORK / "execution.py",
+}
+THREAD_ENV = {
+    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1", "BLIS_NUM_THREADS": "1",
+}
+START_TIMEOUT = 20.0
+SANDBOX_UID = 65534
+#: Parts of the standard library a submission never needs (and tests, which are large).
+STDLIB_SKIP = {"site-packages", "dist-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip",
+               "lib2to3", "__pycache__"}
+
+
+class SandboxStartError(RuntimeError):
+    """The sandbox could not be started (the pool says so instead of hanging)."""
+
+
+def _site_paths() -> dict[str, Path]:
+    numpy_dir = Path(numpy.__file__).resolve().parent
+    paths = {"numpy": numpy_dir}
+    libs = numpy_dir.parent / "numpy.libs"
+    if libs.is_dir():
+        paths["numpy.libs"] = libs
+    try:
+        import pyseccomp
+
+        paths["pyseccomp.py"] = Path(pyseccomp.__file__).resolve()
+    except Exception:  # libseccomp missing: the layer is reported absent
+        pass
+    return paths
+
+
+def python_runtime() -> tuple[Path, Path]:
+    """(base prefix, interpreter path relative to it) of the running Python."""
+    base = Path(sys.base_prefix).resolve()
+    exe = Path(os.path.realpath(sys.executable))
+    try:
+        rel = exe.relative_to(base)
+    except ValueError:
+        rel = Path("bin") / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return base, rel
+
+
+def _link_tree(src: Path, dst: Path, skip: set[str] = frozenset()) -> None:
+    """Mirror ``src`` at ``dst`` with hard links (copies where linking fails): instant, no extra disk."""
+    if src.is_file():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+        return
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames[:] = [d for d in dirnames if d not in skip]
+        rel = Path(dirpath).relative_to(src)
+        target = dst / rel
+        target.mkdir(parents=True, exist_ok=True)
+        os.chmod(target, 0o755)
+        for name in filenames:
+            s_path, d_path = Path(dirpath) / name, target / name
+            if os.path.islink(s_path):
+                os.symlink(os.readlink(s_path), d_path)
+                continue
+            try:
+                os.link(s_path, d_path)
+            except OSError:
+                shutil.copy2(s_path, d_path)
+
+
+class Runtime:
+    """What a sandbox needs, gathered in one directory that the sandbox uid can read.
+
+    When the service runs as root, the sandbox must not: a process whose host uid is 0
+    is exempt from RLIMIT_NPROC (a fork bomb is not stopped) and owns every root file
+    should it ever escape its mount namespace.  So the zygote runs as uid 65534, and the
+    Python runtime (often under an unreadable ``/root``), NumPy and the runner files are
+    mirrored here by hard links.  Otherwise the original paths are used as they are.
+    """
+
+    def __init__(self) -> None:
+        self.base, self.rel = python_runtime()
+        self.site = _site_paths()
+        self.runner = dict(RUNNER_FILES)
+        self.dir: str | None = None
+        self.uid: int | None = None
+        if os.geteuid() == 0:
+            self._mirror()
+
+    def _mirror(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="nngrade-runtime-")
+        root = Path(self.dir)
+        os.chmod(root, 0o755)
+        py = root / "python"
+        _link_tree(self.base / self.rel, py / self.rel)
+        lib = self.base / "lib"
+        for entry in lib.iterdir() if lib.is_dir() else []:
+            if entry.name.startswith("libpython"):
+                _link_tree(entry, py / "lib" / entry.name)
+        ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        _link_tree(lib / ver, py / "lib" / ver, STDLIB_SKIP)
+        self.base = py
+        self.site = {name: root / "site" / name for name in self.site}
+        for name, path in _site_paths().items():
+            _link_tree(path, self.site[name], {"tests", "__pycache__"})
+        self.runner = {name: root / "nngrade" / name for name in RUNNER_FILES}
+        for name, path in RUNNER_FILES.items():
+            _link_tree(path, self.runner[name])
+            os.chmod(self.runner[name], 0o644)
+        for dirpath, _, filenames in os.walk(root):
+            os.chmod(dirpath, 0o755)
+        self.uid = SANDBOX_UID
+
+    def cleanup(self) -> None:
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+
+def bwrap_available() -> bool:
+    return shutil.which("bwrap") is not None
+
+
+def bwrap_command(runtime: Runtime, ctl_fd: int, disabled: str, tmpfs_mb: int) -> list[str]:
+    base, rel = runtime.base, runtime.rel
+    cmd = [
+        "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        "--uid", "65534", "--gid", "65534", "--hostname", "sandbox", "--clearenv",
+        "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
+        "--setenv", "LD_LIBRARY_PATH", "/opt/python/lib",
+        "--ro-bind", "/usr", "/usr",
+    ]
+    for name, value in THREAD_ENV.items():
+        cmd += ["--setenv", name, value]
+    for top in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    cmd += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--ro-bind", str(base), "/opt/python"]
+    for name, path in runtime.site.items():
+        cmd += ["--ro-bind", str(path), f"/opt/site/{name}"]
+    for name, path in runtime.runner.items():
+        cmd += ["--ro-bind", str(path), f"/opt/nngrade/{name}"]
+    cmd += [
+        "--proc", "/proc", "--dev", "/dev", "--size", str(64 * 1024 * 1024), "--tmpfs", "/tmp",
+        "--dir", "/dev/shm", "--chdir", "/tmp",
+        "--", f"/opt/python/{rel}", "-I", "-S", "/opt/nngrade/child.py", str(ctl_fd), disabled or "-",
+        str(tmpfs_mb), "/opt/site",
+    ]
+    return cmd
+
+
+@dataclass
+class Zygote:
+    """One running zygote and its control socket."""
+
+    use_bwrap: bool
+    disabled: frozenset[str]
+    runtime: Runtime
+    tmpfs_mb: int = 64
+    process: subprocess.Popen | None = None
+    ctl: socket.socket | None = None
+    seccomp_available: bool = False
+    _private_dir: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def outer_layers(self) -> list[str]:
+        return ["process", "empty-env"] + (["bwrap"] if self.use_bwrap else [])
+
+    def start(self) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        disabled = ",".join(sorted(self.disabled))
+        try:
+            if self.use_bwrap:
+                cmd = bwrap_command(self.runtime, child.fileno(), disabled, self.tmpfs_mb)
+                env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+                cwd = "/"
+            else:
+                cmd, env, cwd = self._degraded_command(child.fileno(), disabled)
+            uid = self.runtime.uid
+            drop = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
+            self.process = subprocess.Popen(cmd, pass_fds=(child.fileno(),), env=env, cwd=cwd, **drop,
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            parent.close()
+            child.close()
+            raise SandboxStartError(f"could not start the sandbox: {exc}") from None
+        child.close()
+        parent.settimeout(START_TIMEOUT)
+        try:
+            hello = parent.recv(256)
+        except (socket.timeout, OSError):
+            hello = b""
+        if not hello.startswith(b"ready"):
+            err = b""
+            self.process.kill()
+            try:
+                _, err = self.process.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            parent.close()
+            raise SandboxStartError("the sandbox did not start: " + (err or b"no answer").decode(errors="replace")[-2000:])
+        off = set(hello[6:].decode().split(",")) - {""}
+        self.seccomp_available = "seccomp" not in off
+        parent.settimeout(None)
+        self.ctl = parent
+        # the zygote writes nothing more to stderr unless it breaks; do not let a full pipe block it
+        threading.Thread(target=self._drain, args=(self.process,), daemon=True).start()
+
+    @staticmethod
+    def _drain(process: subprocess.Popen) -> None:
+        try:
+            assert process.stderr is not None
+            while process.stderr.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+
+    def _degraded_command(self, ctl_fd: int, disabled: str) -> tuple[list[str], dict[str, str], str]:
+        private = tempfile.mkdtemp(prefix="nngrade-runtime-")
+        os.chmod(private, 0o755)
+        self._private_dir = private
+        site = os.path.join(private, "site")
+        os.mkdir(site)
+        for name, path in self.runtime.runner.items():
+            shutil.copyfile(path, os.path.join(private, name))
+            os.chmod(os.path.join(private, name), 0o644)
+        for name, path in self.runtime.site.items():
+            os.symlink(path, os.path.join(site, name))
+        env = {"PATH": "/usr/bin:/bin", "HOME": private, "LANG": "C.UTF-8",
+               "LD_LIBRARY_PATH": str(self.runtime.base / "lib"), **THREAD_ENV}
+        python = str(self.runtime.base / self.runtime.rel)
+        cmd = [python, "-I", "-S", os.path.join(private, "child.py"), str(ctl_fd), disabled or "-",
+               str(self.tmpfs_mb), site]
+        return cmd, env, private
+
+    def spawn(self) -> tuple[socket.socket, int, socket.socket]:
+        """Ask for one sandbox: returns (rpc socket, output pipe read end, keeper socket)."""
+        if self.ctl is None:
+            raise SandboxStartError("the zygote is not running")
+        rpc_parent, rpc_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        keep_parent, keep_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
+        try:
+            with self._lock:
+                socket.send_fds(self.ctl, [b"spawn"], [rpc_child.fileno(), out_w, keep_child.fileno()])
+        except OSError as exc:
+            rpc_parent.close()
+            keep_parent.close()
+            os.close(out_r)
+            raise SandboxStartError(f"the zygote stopped answering: {exc}") from None
+        finally:
+            rpc_child.close()
+            keep_child.close()
+            os.close(out_w)
+        return rpc_parent, out_r, keep_parent
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.ctl is not None:
+            self.ctl.close()
+            self.ctl = None
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._private_dir:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
