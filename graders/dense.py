@@ -4,11 +4,17 @@ Contract: ``dense_forward(X, W, b) -> Y = X @ W.T + b`` and
 ``dense_backward(X, W, dY) -> (dX, dW, db)`` with ``dX = dY @ W``, ``dW = dY.T @ X``,
 ``db = dY.sum(axis=0)``; samples are rows, ``W`` is ``(n_out, n_in)``.
 
-The time budget of the large-batch case: on this project's 2-core reference machine a
-vectorized forward+backward of ``B = 20000, n_in = 16, n_out = 8`` takes about 2 ms
-through the sandbox, a per-sample Python loop about 60 ms (forward) and 150 ms (backward).
-The budget, 40 ms for the pair, best of three tries, sits between them with a wide
-margin on both sides.
+The time budget of the large-batch case, measured in-process on this project's 2-core
+machine (best of 7, one BLAS thread): with ``B = 200000, n_in = 4, n_out = 3`` a vectorized
+layer takes about 1 ms (forward) and 3 ms (backward) with ``@``, 3 and 5 ms with
+``np.einsum``, and 13 and 24 ms when it broadcasts a ``(B, n_out, n_in)`` product and sums
+it (the slowest vectorized way); a per-sample Python loop costs at least 1 µs a sample
+whatever the layer's width: about 230 ms in ``dense_forward`` and 330 to 600 ms in
+``dense_backward``.  The layer is narrow so that the loop's per-sample overhead, not the
+arithmetic, sets the time.  The budget, 60 ms per function (best of three tries), sits
+between them with a margin of 2.5x or more on both sides, and catches a loop in either
+function alone.  (The earlier ``B = 20000, n_in = 16, n_out = 8`` with 40 ms for the pair
+let a loop in only one function through: 24 ms forward, 35 ms backward, measured the same way.)
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ grader = Grader("dense", functions=["dense_forward", "dense_backward"])
 
 FORWARD = "Y = X @ W.T + b (statement, 'Forward')"
 BACKWARD = "dX = dY @ W, dW = dY.T @ X, db = dY.sum(axis=0) (statement, 'Backward')"
-LARGE_BATCH_BUDGET = 0.040  # seconds for forward + backward, best of three tries
+LARGE_BATCH = (200_000, 4, 3)  # B, n_in, n_out: narrow, so a per-sample loop's overhead dominates
+LARGE_BATCH_BUDGET = 0.060  # seconds per function call, best of three tries
 SHAPES = {"Y": "(B, n_out)", "dX": "(B, n_in)", "dW": "(n_out, n_in)", "db": "(n_out,)"}
 
 
@@ -191,19 +198,22 @@ def batch_is_sum(ctx: CaseContext) -> None:
 
 
 @grader.case("large batch within the time budget", points=2,
-             feeds="X (20000, 16), W (8, 16), b (8,), dY (20000, 8)",
-             expects=f"forward + backward in under {LARGE_BATCH_BUDGET * 1000:.0f} ms (best of 3): vectorized, "
-                     "no Python loop over samples; results consistent with the first rows alone",
+             feeds="X (200000, 4), W (3, 4), b (3,), dY (200000, 3)",
+             expects=f"dense_forward and dense_backward each in under {LARGE_BATCH_BUDGET * 1000:.0f} ms (best "
+                     "of 3): vectorized, no Python loop over samples; results consistent with the first rows alone",
              tell="Use whole-matrix products (X @ W.T, dY.T @ X) instead of a loop over the samples.")
 def large_batch(ctx: CaseContext) -> None:
-    X, W, b, dY = layer(ctx.rng, 20000, 16, 8)
-    best = float("inf")
+    X, W, b, dY = layer(ctx.rng, *LARGE_BATCH)
+    args = {"dense_forward": (X, W, b), "dense_backward": (X, W, dY)}
+    best = {fn: float("inf") for fn in args}
+    results = {}
     for _ in range(3):
-        fwd = ctx.call("dense_forward", X, W, b)
-        bwd = ctx.call("dense_backward", X, W, dY)
-        best = min(best, fwd.seconds + bwd.seconds)
-        if best <= LARGE_BATCH_BUDGET:
-            break
+        for fn in args:
+            # retry only a call that missed the budget by a margin small enough to be noise
+            if fn not in results or LARGE_BATCH_BUDGET < best[fn] <= 4 * LARGE_BATCH_BUDGET:
+                results[fn] = ctx.call(fn, *args[fn])
+                best[fn] = min(best[fn], results[fn].seconds)
+    fwd, bwd = results["dense_forward"], results["dense_backward"]
     Y = C.as_array(fwd.value, "Y")
     C.expect_shape(Y, (X.shape[0], W.shape[0]), "Y", SHAPES["Y"])
     dX, dW, db = (C.as_array(v, n) for v, n in zip(C.as_tuple(bwd.value, ("dX", "dW", "db"), "dense_backward"),
@@ -214,9 +224,10 @@ def large_batch(ctx: CaseContext) -> None:
     head = C.as_array(ctx.call("dense_forward", X[:3], W, b).value, "Y of the first 3 rows")
     C.expect_shape(head, (3, W.shape[0]), "Y of the first 3 rows", SHAPES["Y"])
     C.expect_close(Y[:3], head, "Y[:3] of the large batch vs the first 3 rows alone", hidden=False)
-    if best > LARGE_BATCH_BUDGET:
-        raise Fail(f"Forward + backward on 20000 samples took {best * 1000:.0f} ms (best of 3); the budget is "
-                   f"{LARGE_BATCH_BUDGET * 1000:.0f} ms. {ctx.case.tell}", ["too-slow"])
+    slow = [f"`{fn}` took {t * 1000:.0f} ms" for fn, t in best.items() if t > LARGE_BATCH_BUDGET]
+    if slow:
+        raise Fail(f"On {X.shape[0]} samples {' and '.join(slow)} (best of 3); the budget is "
+                   f"{LARGE_BATCH_BUDGET * 1000:.0f} ms per function. {ctx.case.tell}", ["too-slow"])
 
 
 # --------------------------------------------------------------------------- hidden cases
