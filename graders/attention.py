@@ -73,7 +73,8 @@ def weight_findings(P: Any, shape: tuple[int, ...], axis: int, wrong_axis_code: 
         return [], []
     for k in range(P.ndim):
         if k != axis and np.all(np.abs(P.sum(axis=k) - 1) <= OTHER_AXIS_TOL):
-            return [f"{name} sums to 1 along axis {k}, not along axis {axis} ({wrong_axis_code})."], [wrong_axis_code]
+            return [f"{name} sums to 1 along axis {k}, not along axis {axis} ({wrong_axis_code}). Hint: {SOFTMAX}."], \
+                [wrong_axis_code]
     worst = float(np.max(np.abs(sums - 1)))
     if worst <= OTHER_AXIS_TOL:
         return [f"The sums of {name} along axis {axis} are 1 only up to {worst:.2g}; they must be 1 within "
