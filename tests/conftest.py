@@ -1,0 +1,52 @@
+"""Shared fixtures: one per real component."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "tests" / "graders" / "solutions"
+
+
+@pytest.fixture(scope="session")
+def runner():
+    """The runner graders are tested through: the default grading path."""
+    from service.grading import default_runner
+
+    return default_runner()
+
+
+@pytest.fixture(scope="session")
+def grade_file(runner):
+    """``grade_file(exercise, path, include_hidden=True, seed=None) -> Report`` through :func:`runner`."""
+    from nngrade import check_file  # noqa: F401  (same path as the CLI)
+    from service.grading import grade
+    from service.submission_file import source_from_file
+
+    def _grade(exercise: str, path: pathlib.Path, include_hidden: bool = True, seed: int | None = None):
+        path = pathlib.Path(path)
+        source = source_from_file(path.name, path.read_bytes())
+        return grade(exercise, source, filename=path.name, include_hidden=include_hidden, seed=seed, runner=runner)
+
+    return _grade
+
+
+@pytest.fixture(scope="session")
+def nngrade_cli():
+    """Run the installed ``nngrade`` command; returns the CompletedProcess."""
+
+    def _run(*args: str, check: bool = False, cwd: pathlib.Path | None = None, env: dict | None = None,
+             timeout: float = 300):
+        return subprocess.run([sys.executable, "-m", "nngrade", *args], capture_output=True, text=True,
+                              check=check, cwd=cwd, env=env, timeout=timeout)
+
+    return _run
+
+
+def report_json(completed) -> dict:
+    return json.loads(completed.stdout)
