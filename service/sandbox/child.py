@@ -105,6 +105,7 @@ def keeper(rpc: int, out: int, ctl: int, disabled: set[str], tmpfs_mb: int) -> N
     pid = os.fork()
     if pid == 0:
         os.close(ctl)
+        os.setsid()  # its own session and process group: kill(0, …) cannot reach the zygote or siblings
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         runner(rpc, out, layers, disabled, workdir)
         os._exit(0)
