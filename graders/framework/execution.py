@@ -113,6 +113,9 @@ def load_submission(source: str, filename: str = "submission.py") -> dict[str, A
     """
     try:
         tree = ast.parse(source, filename)
+        check_imports(tree)
+        # Some errors only the compiler finds (a misplaced __future__ import, `return` outside a function).
+        code = compile(tree, filename, "exec")
     except SyntaxError as exc:
         line = f"line {exc.lineno}: " if exc.lineno else ""
         text = (exc.text or "").strip()
@@ -120,12 +123,10 @@ def load_submission(source: str, filename: str = "submission.py") -> dict[str, A
         raise Fault("syntax-error", f"Python cannot read your file: {line}{exc.msg}{shown}") from None
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
         raise Fault("syntax-error", f"Python cannot read your file: {type(exc).__name__}: {_cap(str(exc), 300)}") from None
-    check_imports(tree)
     module = types.ModuleType("submission")
     module.__file__ = filename
     sys.modules["submission"] = module
     try:
-        code = compile(tree, filename, "exec")
         exec(code, module.__dict__)
     except SystemExit:
         raise Fault("exception", "Your module called sys.exit() (or exit()) while it was being imported; "

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,6 +21,7 @@ from .render import print_report
 
 console = Console()
 err = Console(stderr=True)
+MAX_PRINTED = 8 * 1024
 
 TEST_TEMPLATE = '''"""Self-check for `{exercise}`, written by `nngrade start {exercise}`.
 
@@ -115,12 +118,18 @@ def check(exercise: str, file: Path,
     except UnreadableSubmission as exc:
         report = rejected(ex.id, ex.version, exc.message)
     else:
+        printed = io.StringIO()
         try:
-            report = grade(ex.id, source, filename=file.name, include_hidden=all_cases, seed=seed,
-                           runner=InProcessRunner() if in_process else None)
+            # Code run in this process (--in-process) must not print into the report (--json).
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                report = grade(ex.id, source, filename=file.name, include_hidden=all_cases, seed=seed,
+                               runner=InProcessRunner() if in_process else None)
         except ReferencesMissing as exc:
             err.print(f"[red]--all: {exc}[/]")
             raise typer.Exit(2) from None
+        if printed.getvalue() and not report.output:
+            text = printed.getvalue()
+            report.output = text if len(text) <= MAX_PRINTED else text[:MAX_PRINTED] + "\n… [cut]"
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     else:

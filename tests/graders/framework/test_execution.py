@@ -44,6 +44,8 @@ def test_syntax_error_names_the_line():
     "x = " + "(" * 300 + "1" + ")" * 300 + "\n",    # nested too deeply for the parser
     "def f(:\n",
     "\tif True:\n        pass\n",                   # bad indentation
+    "x = 1\nfrom __future__ import annotations\n",  # only the compiler sees these two
+    "return 3\n",
 ])
 def test_unparseable_sources_are_syntax_errors(source):
     assert fault_of(source).code == "syntax-error"
