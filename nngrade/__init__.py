@@ -10,6 +10,7 @@ For a student::
 from __future__ import annotations
 
 import inspect
+import types
 from pathlib import Path
 from typing import Any
 
@@ -37,25 +38,44 @@ def check_file(exercise: str, path: str | Path, *, include_hidden: bool = False,
     return grade(ex.id, source, filename=path.name, include_hidden=include_hidden, seed=seed)
 
 
-def check(exercise: str, namespace: dict[str, Any] | None = None, *, show: bool = True) -> Report:
+def check(exercise: str, namespace: dict[str, Any] | types.ModuleType | None = None, *, show: bool = True) -> Report:
     """Grade the functions defined in ``namespace`` (default: the caller's globals, e.g. a notebook).
+
+    ``namespace`` may also be a module.
 
     The functions run in this process: this is a self-check of your own code.  The
     report shows the visible cases; hidden cases run when you submit.
     """
-    from service.grading import grade
+    from graders import get_grader
     from graders.framework.proxy import NamespaceRunner
+    from service.grading import grade
 
+    import exercises
+
+    ex = exercises.get(exercise)
     if namespace is None:
         frame = inspect.currentframe()
         assert frame is not None and frame.f_back is not None
         namespace = frame.f_back.f_globals
-    report = grade(exercise, "", filename="<notebook>", runner=NamespaceRunner(namespace))
+    elif isinstance(namespace, types.ModuleType):
+        namespace = vars(namespace)
+    # Name the cell (or file) the functions were defined in, so exceptions point at their lines.
+    defined = [namespace.get(name) for name in get_grader(ex.id).functions]
+    codes = [fn.__code__ for fn in defined if type(fn) is types.FunctionType]
+    filename = codes[0].co_filename if codes else "<notebook>"
+    report = grade(ex.id, "", filename=filename, runner=NamespaceRunner(namespace, filename=filename))
     if show:
         from service.cli.render import print_report
 
         print_report(report)
-    return report
+    return _NotebookReport.model_validate(report.model_dump())
+
+
+class _NotebookReport(Report):
+    """A :class:`Report` that Jupyter shows as one line (the table is already printed)."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(f"<nngrade report {self.exercise}: {self.score:g} / {self.max_score:g}>")
 
 
 def visible_cases(exercise: str) -> list[str]:
