@@ -1,0 +1,88 @@
+"""The `dense` grader: correct variants get full marks, every named mistake is detected."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from solution_checks import (assert_cli_report, assert_diagnosed, assert_full_marks,
+                             assert_hidden_feedback_shows_no_expected_values)
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "tests" / "graders" / "solutions" / "dense"
+
+#: Differently written correct solutions: @, einsum, the seed's column convention with a
+#: blockwise sum in reverse order, and broadcasting without any matrix product (the slowest
+#: vectorized form, which must still meet the time budget).
+CORRECT = ["vectorized.py", "einsum.py", "column_convention.py", "broadcast_sum.py"]
+
+#: file -> the diagnosis codes its report must contain
+WRONG = {
+    "dW_transposed.py": ["dW-transposed"],
+    "grad_averaged.py": ["grad-averaged"],
+    "db_wrong_axis.py": ["db-wrong-axis"],
+    "db_keepdims.py": ["db-wrong-axis"],
+    "dX_W_transpose.py": ["dX-used-W-transpose"],
+    "bias_column.py": ["bias-not-broadcast"],
+    "bias_missing.py": ["bias-not-broadcast"],
+    "float64_always.py": ["wrong-dtype"],
+    "zeroes_dY.py": ["input-mutated"],
+    "squeezed.py": ["wrong-shape"],
+    "per_sample_loop.py": ["too-slow"],
+    "loop_in_backward.py": ["too-slow"],
+}
+
+CONTRACT_CODES = {"dW-transposed", "grad-averaged", "db-wrong-axis", "dX-used-W-transpose", "bias-not-broadcast"}
+
+
+@pytest.mark.parametrize("name", ["reference", *CORRECT])
+@pytest.mark.parametrize("seed", [5, 987654321])
+def test_correct_solutions_get_full_marks(grade_file, name, seed):
+    path = ROOT / "reference" / "dense.py" if name == "reference" else FOLDER / name
+    assert_full_marks(grade_file("dense", path, seed=seed))
+
+
+@pytest.mark.parametrize("name, codes", sorted(WRONG.items()))
+def test_wrong_solution_is_diagnosed(grade_file, name, codes):
+    assert_diagnosed(grade_file("dense", FOLDER / name, seed=11), codes)
+
+
+def test_every_contract_code_is_covered_by_a_wrong_solution():
+    assert CONTRACT_CODES <= {c for cs in WRONG.values() for c in cs}
+    assert set(WRONG) | set(CORRECT) == {p.name for p in FOLDER.glob("*.py")}
+
+
+def test_averaged_gradient_is_named_by_the_batch_sum_property(grade_file):
+    report = grade_file("dense", FOLDER / "grad_averaged.py", include_hidden=False)
+    case = next(t for t in report.tests if t.name == "batch gradient = sum of per-sample gradients")
+    assert case.outcome == "fail"
+    assert case.diagnoses == ["grad-averaged"]
+    assert "mean of the per-sample gradients" in case.message
+
+
+def test_too_slow_names_the_function_that_loops(grade_file):
+    report = grade_file("dense", FOLDER / "loop_in_backward.py", include_hidden=False)
+    case = next(t for t in report.tests if t.name == "large batch within the time budget")
+    assert case.diagnoses == ["too-slow"]
+    assert "`dense_backward` took" in case.message
+    assert "`dense_forward` took" not in case.message
+    assert [t.name for t in report.tests if t.outcome != "pass"] == [case.name]
+
+
+def test_mutation_costs_the_case_even_with_right_values(grade_file):
+    report = grade_file("dense", FOLDER / "zeroes_dY.py", include_hidden=False)
+    backward = next(t for t in report.tests if t.name == "backward: small batch")
+    assert backward.diagnoses == ["input-mutated"]
+    assert backward.score == 0
+    assert "dY" in backward.message
+
+
+def test_hidden_feedback_never_shows_expected_values(grade_file):
+    report = grade_file("dense", FOLDER / "dW_transposed.py", seed=3)
+    assert_hidden_feedback_shows_no_expected_values(report)
+
+
+@pytest.mark.parametrize("path, full", [(ROOT / "reference" / "dense.py", True), (FOLDER / "dW_transposed.py", False)])
+def test_cli_check_json_all(nngrade_cli, path, full):
+    done = nngrade_cli("check", "dense", str(path), "--json", "--all")
+    assert_cli_report(done, "dense", full=full, code="dW-transposed")
