@@ -16,7 +16,7 @@ from .schemas import ErrorOut
 log = logging.getLogger("nngrade.api")
 
 #: Codes for HTTP errors raised by the framework itself (unknown route, wrong method…).
-STATUS_CODES = {404: "not-found", 405: "method-not-allowed", 413: "request-too-large", 415: "unsupported-media-type"}
+STATUS_CODES = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "request-too-large", 415: "unsupported-media-type"}
 
 
 class ApiError(Exception):

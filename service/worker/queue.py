@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import lazyload
 
 from graders.framework.report import Report
 from service.db import DONE, FAILED, QUEUED, RUNNING, Database, GradingReport, Submission
@@ -94,6 +95,12 @@ def load_job(db: Database, submission_id: int, claim: str) -> Job | None:
                    started_at=sub.started_at or utcnow())
 
 
+def locked(session, submission_id: int) -> Submission | None:
+    """The submission, its row locked for this transaction (PostgreSQL; SQLite's write lock covers it)."""
+    return session.scalar(select(Submission).where(Submission.id == submission_id)
+                          .options(lazyload(Submission.user)).with_for_update())
+
+
 def store_report(session, sub: Submission, report: Report, *, status: str, trigger: str, note: str = "") -> None:
     """Make ``report`` the submission's one current report and end its grading with ``status``."""
     session.execute(update(GradingReport).where(GradingReport.submission_id == sub.id, GradingReport.is_current)
@@ -113,7 +120,7 @@ def store_report(session, sub: Submission, report: Report, *, status: str, trigg
 def finish(db: Database, job: Job, report: Report, *, status: str = DONE, note: str = "") -> bool:
     """Store the report of a claimed job; False if the claim is no longer this job's."""
     with db.write_session() as session:
-        sub = session.get(Submission, job.submission_id, with_for_update=True)
+        sub = locked(session, job.submission_id)
         if sub is None or sub.status != RUNNING or sub.claim != job.claim:
             return False
         store_report(session, sub, report, status=status, trigger="regrade" if job.regrade else "submit", note=note)
@@ -150,7 +157,7 @@ def requeue_interrupted(db: Database, submission_id: int) -> None:
 def fail_interrupted(db: Database, submission_id: int, report: Report, note: str) -> bool:
     """End an interrupted submission with ``report`` (status ``failed``)."""
     with db.write_session() as session:
-        sub = session.get(Submission, submission_id, with_for_update=True)
+        sub = locked(session, submission_id)
         if sub is None or sub.status != RUNNING:
             return False
         store_report(session, sub, report, status=FAILED, trigger="recovery", note=note)

@@ -142,6 +142,8 @@ def grade_submission(submission_id: int, *, claim: str | None = None,
     started = time.monotonic()
     status, note = DONE, ""
     try:
+        if job.attempts > ctx.settings.max_attempts:  # put back after errors outside the grading itself
+            raise RuntimeError(f"gave up after {job.attempts - 1} attempts")
         report = _run(job, ctx)
     except Exception as exc:
         log.exception("grading submission %s failed (attempt %s)", submission_id, job.attempts)

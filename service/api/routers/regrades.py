@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from service.db import DONE, FAILED, QUEUED, RUNNING, GradingReport, RegradeBatch, Submission
 from service.db.models import utcnow
@@ -17,7 +18,7 @@ from ..schemas import RegradeOut, RegradeProgress, RegradeRequest
 from .exercises import find
 from .submissions import ID, current_report
 
-router = APIRouter(tags=["regrades"], responses=documented(401, 403, 404, 422))
+router = APIRouter(tags=["regrades"], responses=documented(400, 401, 403, 404, 422))
 
 Request_ = Annotated[RegradeRequest | None, Body(description="Seed policy; optional.")]
 
@@ -29,7 +30,8 @@ def _queue(state: ServiceState, user_id: int, exercise: str, submission_ids: lis
         query = select(Submission).where(Submission.exercise == exercise)
         if submission_ids is not None:
             query = select(Submission).where(Submission.id.in_(submission_ids))
-        subs = list(session.scalars(query.order_by(Submission.id).with_for_update()))
+        subs = list(session.scalars(query.order_by(Submission.id).options(lazyload(Submission.user))
+                                    .with_for_update()))
         batch = RegradeBatch(exercise=exercise, requested_by=user_id, seed=request.seed, new_seed=request.new_seed)
         session.add(batch)
         session.flush()
