@@ -32,9 +32,11 @@ def record(exercise: str) -> RecordingOracle:
     report = run_grader(get_grader(ex.id), NamespaceRunner(vars(module), filename=module.__file__ or ""),
                         Submission(""), exercise_version=ex.version, limits=ex.limits,
                         visible_oracle=oracle, hidden_oracle=None, seed=0)
-    if report.score != report.max_score:
-        failed = "; ".join(f"{t.name}: {t.message}" for t in report.tests if t.outcome != "pass")
-        raise RegenError(f"the reference does not pass its own visible cases: {failed}")
+    # Timing cases record nothing and depend on the machine's load, not on the reference.
+    failed = [t for t in report.tests if t.outcome != "pass" and t.diagnoses != ["too-slow"]]
+    if failed:
+        details = "; ".join(f"{t.name}: {t.message}" for t in failed)
+        raise RegenError(f"the reference does not pass its own visible cases: {details}")
     return oracle
 
 
