@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import site
 import subprocess
 import sys
 import zipfile
@@ -101,7 +100,8 @@ def venv(wheel, tmp_path_factory) -> Path:
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True, env=clean_env()).stdout.strip()
     # The dependencies: this environment's site-packages as plain entries (their .pth files are not read).
-    Path(purelib, "zz_nngrade_test_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    deps = [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages")) and Path(p).is_dir()]
+    Path(purelib, "zz_nngrade_test_dependencies.pth").write_text("\n".join(deps) + "\n")
     return root
 
 
