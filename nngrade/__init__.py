@@ -95,6 +95,8 @@ def assert_case(report: Report, case: str) -> None:
     if found is None:
         pytest.fail(f"no case named {case!r} in the report", pytrace=False)
     if found.outcome != "pass":
+        from service.cli.render import clean
+
         codes = f"\n[{', '.join(found.diagnoses)}]" if found.diagnoses else ""
-        pytest.fail(f"{found.outcome}: {found.message}{codes}\n"
-                    f"({found.score:g}/{found.max_score:g} points; feeds {found.feeds})", pytrace=False)
+        pytest.fail(clean(f"{found.outcome}: {found.message}{codes}\n"
+                          f"({found.score:g}/{found.max_score:g} points; feeds {found.feeds})"), pytrace=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -9,31 +11,44 @@ from rich.table import Table
 from graders.framework.report import Report
 
 STYLE = {"pass": "green", "fail": "red", "error": "magenta", "timeout": "yellow"}
+#: Control characters (ESC among them) other than newline and tab.  Messages and output carry
+#: text a submission chose; on a terminal an escape sequence could repaint the score line.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """``text`` with every control character but newline and tab shown as U+FFFD."""
+    return CONTROL.sub("\ufffd", text)
+
+
+def safe(text: str) -> str:
+    """:func:`clean` text, escaped for Rich markup."""
+    return escape(clean(text))
 
 
 def print_report(report: Report, console: Console | None = None) -> None:
     console = console or Console()
     if report.status == "rejected":
-        console.print(f"[bold red]Rejected[/]: {escape(report.message)}")
+        console.print(f"[bold red]Rejected[/]: {safe(report.message)}")
         return
-    table = Table(title=f"{report.exercise} v{report.exercise_version}", show_lines=True, expand=True)
+    table = Table(title=safe(f"{report.exercise} v{report.exercise_version}"), show_lines=True, expand=True)
     table.add_column("case", ratio=3)
     table.add_column("", width=7)
     table.add_column("points", justify="right", width=9)
     table.add_column("feedback", ratio=6)
     for t in report.tests:
-        name = escape(t.name) + (" [dim](hidden)[/]" if t.visibility == "hidden" else "")
-        codes = f"\n[dim]{escape(', '.join(t.diagnoses))}[/]" if t.diagnoses else ""
+        name = safe(t.name) + (" [dim](hidden)[/]" if t.visibility == "hidden" else "")
+        codes = f"\n[dim]{safe(', '.join(t.diagnoses))}[/]" if t.diagnoses else ""
         table.add_row(name, f"[{STYLE[t.outcome]}]{t.outcome}[/]", f"{t.score:g}/{t.max_score:g}",
-                      escape(t.message) + codes)
+                      safe(t.message) + codes)
     console.print(table)
     colour = "green" if report.score >= report.max_score else "yellow"
     hidden = "" if report.hidden_included else " (visible cases only)"
     console.print(f"[bold {colour}]Score: {report.score:g} / {report.max_score:g}[/]{hidden}")
     if report.diagnoses:
-        console.print(f"Diagnoses: {escape(', '.join(report.diagnoses))}")
+        console.print(f"Diagnoses: {safe(', '.join(report.diagnoses))}")
     if report.isolation:
-        console.print(f"[dim]isolation: {escape(', '.join(report.isolation))}; seed {report.seed}[/]")
+        console.print(f"[dim]isolation: {safe(', '.join(report.isolation))}; seed {report.seed}[/]")
     if report.output.strip():
         console.print("[dim]Your code printed:[/]")
-        console.print(escape(report.output.rstrip()), markup=False, highlight=False)
+        console.print(clean(report.output.rstrip()), markup=False, highlight=False)

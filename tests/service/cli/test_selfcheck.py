@@ -245,6 +245,24 @@ def test_prints_of_the_submission_do_not_corrupt_json_in_process(nngrade_cli, tm
     assert "hello from import" in report["output"]
 
 
+def test_text_a_submission_chose_cannot_drive_the_terminal(nngrade_cli, tmp_path):
+    """Escape sequences in a message or in printed output could repaint the score line."""
+    sneaky = REFERENCE.read_text() + (
+        "\nprint('[bold]not markup[/bold] \\x1b[2J\\x1b[1A\\rScore: 99 / 15')\n"
+        "Fake = type('\\x1b]0;pwned\\x07Odd', (), {})\n"
+        "def dense_backward(X, W, dY):\n"
+        "    raise ValueError('\\x1b[31mall good\\x1b[0m')\n"
+        "def dense_forward(X, W, b):\n"
+        "    return Fake()\n"
+    )
+    result, _ = check(nngrade_cli, write(tmp_path / "dense.py", sneaky))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stdout and "\r" not in result.stdout and "\x07" not in result.stdout
+    flat = " ".join(result.stdout.split())
+    assert "\ufffd[31mall good" in flat, "the message is still shown, its control characters made visible"
+    assert "[bold]not markup[/bold]" in flat, "printed output is shown as it is, not as Rich markup"
+
+
 # --------------------------------------------------------------------------- notebooks
 
 
