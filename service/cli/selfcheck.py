@@ -84,6 +84,9 @@ def start(exercise: str, directory: Annotated[Path, typer.Argument(help="Folder 
           force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False) -> None:
     """Write the starter file DIR/EXERCISE.py and a pytest self-check DIR/test_EXERCISE.py."""
     ex = _exercise(exercise)
+    if directory.exists() and not directory.is_dir():
+        err.print(f"[red]{directory} is a file, not a folder[/]")
+        raise typer.Exit(2)
     directory.mkdir(parents=True, exist_ok=True)
     files = {directory / f"{ex.id}.py": ex.starter, directory / f"test_{ex.id}.py": TEST_TEMPLATE.format(exercise=ex.id)}
     for path, text in files.items():

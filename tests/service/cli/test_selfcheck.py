@@ -124,6 +124,10 @@ def test_start_writes_the_starter_and_a_test_file(nngrade_cli, tmp_path):
     nngrade_cli("start", "dense", str(folder), "--force", check=True)
     assert (folder / "dense.py").read_text() == exercises.get("dense").starter
 
+    a_file = write(tmp_path / "notes.txt", "x")
+    refused = nngrade_cli("start", "dense", str(a_file))
+    assert refused.returncode == 2 and "is a file, not a folder" in " ".join(refused.stderr.split())
+
 
 def test_pytest_in_the_started_folder_runs_one_item_per_visible_case(nngrade_cli, tmp_path):
     folder = tmp_path / "work"
