@@ -15,17 +15,24 @@ import struct
 from typing import Any
 
 try:
-    from graders.framework.plain import decode, encode
+    from graders.framework.plain import decode, encode_parts
 except ImportError:  # inside the sandbox: flat directory
-    from plain import decode, encode  # type: ignore[no-redef]
+    from plain import decode, encode_parts  # type: ignore[no-redef]
 
 HEADER = struct.Struct("<Q")
 
 
+def frame(message: Any) -> list[bytes | memoryview]:
+    """The buffers of one frame: length prefix, header, then each array's bytes (uncopied)."""
+    parts = encode_parts(message)
+    length = sum(len(p) if type(p) is bytes else p.nbytes for p in parts)
+    parts[0] = HEADER.pack(length) + parts[0]
+    return parts
+
+
 def send(sock: socket.socket, message: Any) -> None:
-    data = encode(message)
-    sock.sendall(HEADER.pack(len(data)))
-    sock.sendall(data)
+    for part in frame(message):
+        sock.sendall(part)
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytearray:

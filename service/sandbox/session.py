@@ -17,10 +17,10 @@ import socket
 import time
 from typing import Any
 
-from graders.framework.plain import NotPlain, WireError, decode, encode, is_plain, to_plain
+from graders.framework.plain import NotPlain, WireError, decode, is_plain, to_plain
 from graders.framework.proxy import CallResult, Limits, StudentFault, result_from_message
 
-from .channel import HEADER
+from .channel import HEADER, frame
 
 MAX_RESULT = 256 * 1024 * 1024
 HELLO_TIMEOUT = 10.0
@@ -70,18 +70,13 @@ class SandboxSession:
     # ------------------------------------------------------------------ protocol
 
     def _send(self, message: Any) -> None:
-        data = encode(message)
-        frame = HEADER.pack(len(data)) + data if len(data) < 65536 else None
         try:
-            if frame is not None:
-                self._sendall(frame)
-            else:
-                self._sendall(HEADER.pack(len(data)))
-                self._sendall(data)
+            for part in frame(message):
+                self._sendall(part)
         except (BrokenPipeError, ConnectionResetError):
             raise self._ended("the connection closed while sending") from None
 
-    def _sendall(self, data: bytes) -> None:
+    def _sendall(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
         while view:
             try:
@@ -228,8 +223,8 @@ class SandboxSession:
             raise StudentFault("crashed", "The sandbox was already stopped.", fatal=True)
         try:
             message = {"op": "call", "function": function,
-                       "args": to_plain(args, allow_rng=True, where="the arguments"),
-                       "kwargs": to_plain(kwargs, allow_rng=True, where="the arguments")}
+                       "args": to_plain(args, allow_rng=True, where="the arguments", copy=False),
+                       "kwargs": to_plain(kwargs, allow_rng=True, where="the arguments", copy=False)}
         except NotPlain as exc:
             raise TypeError(f"grader passed non-plain arguments: {exc}") from None
         start = time.monotonic()
