@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.config import Settings
 
 BUSY_TIMEOUT_MS = 30_000
+EXCLUSIVE_LOCK = 0x6E6E6772  # "nngr": the advisory lock of exclusive write transactions on PostgreSQL
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -85,9 +86,15 @@ class Database:
         return self._read()
 
     @contextlib.contextmanager
-    def write_session(self) -> Iterator[Session]:
-        """A session whose transaction takes the write lock at once; commits on success."""
+    def write_session(self, *, exclusive: bool = False) -> Iterator[Session]:
+        """A session whose transaction takes the write lock at once; commits on success.
+
+        ``exclusive``: no other exclusive transaction runs at the same time, so a count and the
+        insert it allows are atomic (SQLite's write lock already is; PostgreSQL takes an advisory lock).
+        """
         with self._write() as session, session.begin():
+            if exclusive and not self.is_sqlite:
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EXCLUSIVE_LOCK})
             yield session
 
     def ping(self) -> None:

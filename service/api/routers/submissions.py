@@ -117,7 +117,7 @@ def _accept(state: ServiceState, user: Principal, exercise: str, filename: str, 
         return sub
 
     try:
-        with state.db.write_session() as session:
+        with state.db.write_session(exclusive=True) as session:  # the counts below hold until the insert
             found = existing(session)
             if found is not None:
                 return found
