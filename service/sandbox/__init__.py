@@ -17,9 +17,9 @@ import threading
 
 from graders.framework.proxy import Limits, StudentFault
 
-from .pool import FULL_ISOLATION, SandboxPool
-from .session import SandboxSession
-from .zygote import SandboxStartError, Zygote, bwrap_available
+from .pool import FULL_ISOLATION, SandboxPool, read_hello
+from .session import Sandbox, SandboxSession
+from .zygote import Runtime, SandboxStartError, Zygote, bwrap_available
 
 __all__ = ["FULL_ISOLATION", "ColdRunner", "IsolationUnavailable", "SandboxRunner", "SandboxStartError",
            "shared_runner"]
@@ -104,17 +104,26 @@ class SandboxRunner:
 class ColdRunner(SandboxRunner):
     """A new zygote (bubblewrap + Python + NumPy import) for every submission: for comparison only."""
 
+    _runtime: Runtime | None = None
+
     def open(self, source: str, limits: Limits, *, filename: str = "submission.py") -> SandboxSession:
-        pool = SandboxPool(size=0, use_bwrap=self.pool.use_bwrap, disabled=self.disabled)
-        sandbox = pool.spawn()
-        zygote: Zygote | None = pool._zygote
+        if self._runtime is None:
+            self._runtime = Runtime()  # the hard-linked mirror is set-up, not per-submission cost
+        zygote = Zygote(use_bwrap=self.pool.use_bwrap, disabled=self.disabled, runtime=self._runtime)
+        zygote.start()
+        try:
+            rpc, out_fd, keeper = zygote.spawn()
+            sandbox = Sandbox(rpc, out_fd, keeper, zygote.outer_layers)
+            sandbox.layers = read_hello(sandbox)
+        except BaseException:
+            zygote.stop()
+            raise
         session = SandboxSession(sandbox, limits)
         original_close = session.close
 
         def close() -> None:
             original_close()
-            if zygote is not None:
-                zygote.stop()
+            zygote.stop()
 
         session.close = close  # type: ignore[method-assign]
         try:
@@ -123,6 +132,11 @@ class ColdRunner(SandboxRunner):
             session.close()
             raise
         return session
+
+    def close(self) -> None:
+        super().close()
+        if self._runtime is not None:
+            self._runtime.cleanup()
 
 
 _shared: dict[tuple, SandboxRunner] = {}

@@ -16,6 +16,7 @@ kernel allows them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
@@ -43,6 +44,7 @@ THREAD_ENV = {
 }
 START_TIMEOUT = 20.0
 SANDBOX_UID = 65534
+MIRROR_ROOT = Path("/var/cache/nngrade")
 #: Parts of the standard library a submission never needs (and tests, which are large).
 STDLIB_SKIP = {"site-packages", "dist-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip",
                "lib2to3", "__pycache__"}
@@ -111,7 +113,8 @@ class Runtime:
     is exempt from RLIMIT_NPROC (a fork bomb is not stopped) and owns every root file
     should it ever escape its mount namespace.  So the zygote runs as uid 65534, and the
     Python runtime (often under an unreadable ``/root``), NumPy and the runner files are
-    mirrored here by hard links.  Otherwise the original paths are used as they are.
+    mirrored by hard links under ``/var/cache/nngrade``, once per version of them.
+    Otherwise the original paths are used as they are.
     """
 
     def __init__(self) -> None:
@@ -121,12 +124,48 @@ class Runtime:
         self.dir: str | None = None
         self.uid: int | None = None
         if os.geteuid() == 0:
-            self._mirror()
+            self._use_mirror(self._ensure_mirror())
 
-    def _mirror(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix="nngrade-runtime-")
-        root = Path(self.dir)
-        os.chmod(root, 0o755)
+    def _key(self) -> str:
+        """Changes whenever anything mirrored changes (interpreter, NumPy, runner files)."""
+        h = hashlib.sha256()
+        h.update(f"{self.base}|{self.rel}|{sys.version}".encode())
+        for name, path in sorted(self.site.items()):
+            st = path.stat()
+            h.update(f"{name}|{path}|{st.st_mtime_ns}|{st.st_ino}".encode())
+        for name, path in sorted(RUNNER_FILES.items()):
+            h.update(name.encode() + path.read_bytes())
+        return h.hexdigest()[:16]
+
+    def _ensure_mirror(self) -> Path:
+        """The mirror for this key, made once per machine (atomically) and then reused.
+
+        It lives in a root-owned directory (never /tmp, where another user could plant one).
+        """
+        MIRROR_ROOT.mkdir(parents=True, exist_ok=True)
+        os.chmod(MIRROR_ROOT, 0o755)
+        if MIRROR_ROOT.stat().st_uid != 0:
+            raise SandboxStartError(f"{MIRROR_ROOT} is not owned by root; refusing to use it")
+        final = MIRROR_ROOT / f"runtime-{self._key()}"
+        if (final / "ready").is_file() and final.stat().st_uid == 0:
+            return final
+        building = Path(tempfile.mkdtemp(prefix="building-", dir=MIRROR_ROOT))
+        try:
+            self._build(building)
+            (building / "ready").write_text("")
+            for dirpath, _, _ in os.walk(building):
+                os.chmod(dirpath, 0o755)
+            try:
+                os.rename(building, final)
+            except OSError:  # another process won the race, or a stale incomplete one is there
+                if not (final / "ready").is_file():
+                    shutil.rmtree(final, ignore_errors=True)
+                    os.rename(building, final)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+        return final
+
+    def _build(self, root: Path) -> None:
         py = root / "python"
         _link_tree(self.base / self.rel, py / self.rel)
         lib = self.base / "lib"
@@ -135,22 +174,21 @@ class Runtime:
                 _link_tree(entry, py / "lib" / entry.name)
         ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
         _link_tree(lib / ver, py / "lib" / ver, STDLIB_SKIP)
-        self.base = py
-        self.site = {name: root / "site" / name for name in self.site}
-        for name, path in _site_paths().items():
-            _link_tree(path, self.site[name], {"tests", "__pycache__"})
-        self.runner = {name: root / "nngrade" / name for name in RUNNER_FILES}
+        for name, path in self.site.items():
+            _link_tree(path, root / "site" / name, {"tests", "__pycache__"})
         for name, path in RUNNER_FILES.items():
-            _link_tree(path, self.runner[name])
-            os.chmod(self.runner[name], 0o644)
-        for dirpath, _, filenames in os.walk(root):
-            os.chmod(dirpath, 0o755)
+            _link_tree(path, root / "nngrade" / name)
+            os.chmod(root / "nngrade" / name, 0o644)
+
+    def _use_mirror(self, root: Path) -> None:
+        self.dir = str(root)
+        self.base = root / "python"
+        self.site = {name: root / "site" / name for name in self.site}
+        self.runner = {name: root / "nngrade" / name for name in RUNNER_FILES}
         self.uid = SANDBOX_UID
 
     def cleanup(self) -> None:
-        if self.dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
+        """Nothing to release: the mirror is shared and reused (it costs inodes, not data)."""
 
 
 def bwrap_available() -> bool:
@@ -256,7 +294,7 @@ class Zygote:
             pass
 
     def _degraded_command(self, ctl_fd: int, disabled: str) -> tuple[list[str], dict[str, str], str]:
-        private = tempfile.mkdtemp(prefix="nngrade-runtime-")
+        private = tempfile.mkdtemp(prefix="nngrade-zygote-")
         os.chmod(private, 0o755)
         self._private_dir = private
         site = os.path.join(private, "site")
