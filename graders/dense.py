@@ -233,6 +233,7 @@ def large_batch(ctx: CaseContext) -> None:
     fwd, bwd = results["dense_forward"], results["dense_backward"]
     Y = C.as_array(fwd.value, "Y")
     C.expect_shape(Y, (X.shape[0], W.shape[0]), "Y", SHAPES["Y"])
+    C.expect_finite(Y, "Y")
     dX, dW, db = (C.as_array(v, n) for v, n in zip(C.as_tuple(bwd.value, ("dX", "dW", "db"), "dense_backward"),
                                                    ("dX", "dW", "db")))
     C.expect_shape(dX, X.shape, "dX", SHAPES["dX"])

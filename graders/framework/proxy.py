@@ -89,10 +89,17 @@ def result_from_message(message: dict[str, Any], seconds: float) -> CallResult:
         raise StudentFault(str(code), str(text))
     return CallResult(
         value=message["value"],
-        mutated=tuple(str(m) for m in message.get("mutated", ())),
-        warnings=tuple(str(w) for w in message.get("warnings", ())),
+        mutated=_strings(message.get("mutated"), 64, 200),
+        warnings=_strings(message.get("warnings"), 20, 300),
         seconds=seconds,
     )
+
+
+def _strings(value: Any, limit: int, length: int) -> tuple[str, ...]:
+    """A short tuple of short strings from a message field that may be anything."""
+    if type(value) not in (list, tuple):
+        return ()
+    return tuple(v[:length] for v in value[:limit] if type(v) is str)
 
 
 @dataclass

@@ -23,6 +23,10 @@ from graders.framework.proxy import CallResult, Limits, StudentFault, result_fro
 from .channel import HEADER, frame
 
 MAX_RESULT = 256 * 1024 * 1024
+#: The only diagnosis codes the student's side may report itself (``execution.py``'s);
+#: timeouts, crashes and floods are observed here, never taken from the sandbox's word.
+SANDBOX_CODES = frozenset({"syntax-error", "forbidden-import", "exception", "memory-limit", "missing-function",
+                           "bad-return-type"})
 HELLO_TIMEOUT = 10.0
 
 
@@ -214,9 +218,8 @@ class SandboxSession:
         if type(layers) is list:
             self.isolation = tuple(dict.fromkeys(self.sandbox.outer_layers + [str(x)[:40] for x in layers[:20]]))
         if "fault" in reply:
-            fault = reply["fault"]
             self.sandbox.close()
-            raise StudentFault(str(fault[0])[:40], str(fault[1])[:4000], fatal=False)
+            raise self._reported_fault(reply["fault"], fatal=False)
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> CallResult:
         if self._dead is not None or self.sandbox.closed:
@@ -236,12 +239,18 @@ class SandboxSession:
             raise self._kill("bad-return-type", f"`{function}` produced an answer that is not a result.")
         if "value" in reply and not is_plain(reply["value"]):
             raise StudentFault("bad-return-type", f"`{function}` returned something that is not numeric data.")
-        try:
-            return result_from_message(reply, seconds)
-        except StudentFault as fault:
-            fault.message = fault.message[:4000]
-            fault.code = fault.code[:40]
-            raise
+        if "fault" in reply:
+            raise self._reported_fault(reply["fault"], fatal=None)
+        if "value" not in reply:
+            raise self._kill("crashed", f"The sandbox sent an unexpected answer in `{function}`.")
+        return result_from_message(reply, seconds)
+
+    def _reported_fault(self, fault: Any, *, fatal: bool | None) -> StudentFault:
+        """A fault the sandbox reported: only codes its side can know, as short plain text."""
+        if type(fault) not in (list, tuple) or len(fault) != 2 or type(fault[0]) is not str \
+                or fault[0] not in SANDBOX_CODES or type(fault[1]) is not str:
+            return self._kill("crashed", "The sandbox reported a failure in a form it cannot report.")
+        return StudentFault(fault[0], fault[1][:4000], fatal=fatal)
 
     def output(self) -> str:
         try:
