@@ -24,6 +24,14 @@ from .plain import NotPlain, to_plain
 FATAL_CODES = frozenset({"timeout", "memory-limit", "crashed", "output-limit"})
 
 
+class RunnerUnavailable(RuntimeError):
+    """The runner cannot run student code at all (no sandbox, isolation refused).
+
+    Not the student's fault and not a grading result: it propagates out of the grading
+    run so the caller can retry later or report a service error, instead of a report.
+    """
+
+
 class StudentFault(Exception):
     """A call (or the loading of a submission) failed in the student's code."""
 

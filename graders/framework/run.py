@@ -17,7 +17,7 @@ import numpy as np
 
 from .case import Case, CaseContext, Grader, Oracle, StaleExpectations, case_seed
 from .checks import Fail
-from .proxy import Limits, Runner, StudentFault, StudentSession
+from .proxy import Limits, Runner, RunnerUnavailable, StudentFault, StudentSession
 from .report import CaseReport, Report
 
 log = logging.getLogger("nngrade.grader")
@@ -85,7 +85,7 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
                 results.append(_case_report(case, 0.0, outcome, fault.message, [fault.code]))
                 if fault.fatal:
                     close()
-            except StaleExpectations:
+            except (StaleExpectations, RunnerUnavailable):
                 raise
             except Exception:  # a bug in the grader must not lose the report
                 log.exception("grader %s failed on case %r", grader.exercise, case.name)

@@ -121,15 +121,24 @@ def check(exercise: str, file: Path,
     except UnreadableSubmission as exc:
         report = rejected(ex.id, ex.version, exc.message)
     else:
+        from service.sandbox import IsolationUnavailable, SandboxStartError
+
         printed = io.StringIO()
+        # Code run in this process (--in-process) must not print into the report (--json);
+        # the sandbox captures its own output, and its warnings belong on stderr.
+        capture = (contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed)) if in_process else ()
         try:
-            # Code run in this process (--in-process) must not print into the report (--json).
-            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            with contextlib.ExitStack() as stack:
+                for cm in capture:
+                    stack.enter_context(cm)
                 report = grade(ex.id, source, filename=file.name, include_hidden=all_cases, seed=seed,
                                runner=InProcessRunner() if in_process else None)
         except ReferencesMissing as exc:
             err.print(f"[red]--all: {exc}[/]")
             raise typer.Exit(2) from None
+        except (IsolationUnavailable, SandboxStartError) as exc:
+            err.print(f"[red]The sandbox cannot grade: {exc}[/]")
+            raise typer.Exit(3) from None
         if printed.getvalue() and not report.output:
             text = printed.getvalue()
             report.output = text if len(text) <= MAX_PRINTED else text[:MAX_PRINTED] + "\n… [cut]"

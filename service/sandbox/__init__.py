@@ -15,7 +15,7 @@ import logging
 import sys
 import threading
 
-from graders.framework.proxy import Limits, StudentFault
+from graders.framework.proxy import Limits, RunnerUnavailable, StudentFault
 
 from .pool import FULL_ISOLATION, SandboxPool, read_hello
 from .session import Sandbox, SandboxSession
@@ -26,7 +26,7 @@ __all__ = ["FULL_ISOLATION", "ColdRunner", "IsolationUnavailable", "SandboxRunne
 log = logging.getLogger("nngrade.sandbox")
 
 
-class IsolationUnavailable(RuntimeError):
+class IsolationUnavailable(RunnerUnavailable):
     """NNGRADE_REQUIRE_ISOLATION is set and a layer is missing: untrusted code is refused."""
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy
 
+from graders.framework.proxy import RunnerUnavailable
+
 HERE = Path(__file__).resolve().parent
 FRAMEWORK = HERE.parent.parent / "graders" / "framework"
 RUNNER_FILES = {
@@ -50,7 +52,7 @@ STDLIB_SKIP = {"site-packages", "dist-packages", "test", "idlelib", "tkinter", "
                "lib2to3", "__pycache__"}
 
 
-class SandboxStartError(RuntimeError):
+class SandboxStartError(RunnerUnavailable):
     """The sandbox could not be started (the pool says so instead of hanging)."""
 
 
@@ -219,6 +221,9 @@ def bwrap_command(runtime: Runtime, ctl_fd: int, disabled: str, tmpfs_mb: int) -
     cmd += [
         "--proc", "/proc", "--dev", "/dev", "--size", str(64 * 1024 * 1024), "--tmpfs", "/tmp",
         "--dir", "/dev/shm", "--chdir", "/tmp",
+        # bubblewrap builds / and /dev as writable tmpfs shared by every submission of this zygote:
+        # read-only, or one submission could leave files (e.g. /opt/nngrade/random.py) for the next.
+        "--remount-ro", "/dev", "--remount-ro", "/",
         "--", f"/opt/python/{rel}", "-I", "-S", "/opt/nngrade/child.py", str(ctl_fd), disabled or "-",
         str(tmpfs_mb), "/opt/site",
     ]
