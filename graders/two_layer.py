@@ -41,6 +41,7 @@ import numpy as np
 
 from graders.framework import CaseContext, Fail, Grader, Mapping_, Mistake, Rng, Scalar, StudentFault
 from graders.framework import checks as C
+from graders.framework.case import unpack
 from graders.framework.oracle import load_reference
 
 grader = Grader("two_layer", functions=["init_params", "forward", "loss_and_grads", "train"])
@@ -51,7 +52,8 @@ BACKWARD = "the backward pass of the statement ('Gradients')"
 SHAPES = {"p": "(N,)", "grads['W1']": "(h, n_in)", "grads['b1']": "(h,)", "grads['W2']": "(1, h)",
           "grads['b2']": "(1,)"}
 PARAM_SHAPES = {"W1": "(h, n_in)", "b1": "(h,)", "W2": "(1, h)", "b2": "(1,)"}
-LOSS_AND_GRADS = (Scalar("loss"), Mapping_("grads", KEYS))
+GRADS = Mapping_("grads", KEYS)
+LOSS_AND_GRADS = (Scalar("loss"), GRADS)
 
 N_TRAIN, N_TEST = 200, 500
 MOONS_NOISE, CIRCLES_NOISE, CIRCLES_FACTOR = 0.1, 0.1, 0.5
@@ -129,7 +131,8 @@ def _bce(z: np.ndarray, y: np.ndarray) -> float:
 
 
 def _logits_with(activation: Callable[[np.ndarray], np.ndarray], params: dict, X: np.ndarray) -> np.ndarray:
-    return activation(X @ params["W1"].T + params["b1"]) @ params["W2"][0] + params["b2"][0]
+    with np.errstate(all="ignore"):  # a student's diverged parameters may overflow here
+        return activation(X @ params["W1"].T + params["b1"]) @ params["W2"][0] + params["b2"][0]
 
 
 HIDDEN_VARIANTS: tuple[tuple[str, str, Callable[[np.ndarray], np.ndarray]], ...] = (
@@ -416,32 +419,37 @@ def forward_saturated(ctx: CaseContext) -> None:
 @grader.case("loss_and_grads: confident mistakes stay finite", points=1,
              feeds="random params, X (10, 3) with entries in the thousands; half the labels contradict the "
                    "network's confident prediction",
-             expects="a finite loss and gradients without overflow or log(0) warnings; gradients as the formulas",
-             tell="dL/dz2 = (p - y) / N directly; do not divide by p * (1 - p), which is 0 here.")
+             expects="a finite loss and gradients without overflow or log(0) warnings; gradients as the formulas "
+                     "(the loss value is not compared here: clipping p is allowed)",
+             tell="With a saturated p, use dL/dz2 = (p - y) / N directly: going through dL/dp = (p - y) / (p (1 - p)) "
+                  "divides 0 by 0, or with a clipped p makes the gradient vanish (statement, 'Numerical stability').")
 def loss_saturated(ctx: CaseContext) -> None:
     params, X = _saturating_inputs(ctx)
-    y = (C.as_array(ctx.expected("forward", params, X), "p") >= 0.5).astype(np.float64)
+    p = C.as_array(ctx.expected("forward", params, X), "p")
+    y = (p >= 0.5).astype(np.float64)
     y[::2] = 1.0 - y[::2]  # half of the confident predictions are wrong
     result = ctx.call("loss_and_grads", params, X, y)
     loss_v, grads_v = C.as_tuple(result.value, ("loss", "grads"), "loss_and_grads")
     loss = C.as_number(loss_v, "loss")
-    grads = C.as_dict(grads_v, KEYS, "grads")
-    nonfinite = [] if math.isfinite(loss) else ["the loss"]
-    for k in KEYS:
-        g = C.as_array(grads[k], f"grads[{k!r}]")
-        if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
-            nonfinite.append(f"grads[{k!r}]")
+    actual = unpack(GRADS, grads_v, "loss_and_grads")
+    nonfinite = ([] if math.isfinite(loss) else ["the loss"]) + [
+        name for name, g in actual.items() if g.dtype.kind == "f" and not np.all(np.isfinite(g))]
     warned = bad_warnings(result.warnings)
     if warned or nonfinite:
         raise _stress_fail("loss_and_grads", warned, nonfinite)
-    expected = C.as_dict(ctx.expected("loss_and_grads", params, X, y)[1], KEYS, "grads")
-    for k in KEYS:
-        got = C.as_array(grads[k], f"grads[{k!r}]")
-        C.expect_shape(got, expected[k].shape, f"grads[{k!r}]", PARAM_SHAPES[k])
+    expected = unpack(GRADS, ctx.expected("loss_and_grads", params, X, y)[1], "loss_and_grads")
+    problems = []
+    for name, exp in expected.items():
         try:
-            C.expect_close(got, expected[k], f"grads[{k!r}]", hidden=ctx.hidden)
+            C.expect_shape(actual[name], exp.shape, name, SHAPES[name])
+            C.expect_close(actual[name], exp, name, hidden=ctx.hidden)
         except Fail as f:
-            raise Fail(f.message + "\n" + ctx.case.tell, ["sigmoid-overflow"], fraction=0.5) from None
+            problems.append(f.message)
+    if problems:
+        inputs = {"params": params, "X": X, "y": y}
+        named = [m for m in grad_mistakes(p) if m.matches(inputs, expected, actual)]
+        raise Fail("\n".join(problems + ([m.feedback() for m in named] or [ctx.case.tell])),
+                   [m.code for m in named], fraction=0.5)
 
 
 @grader.case("forward: random shapes", points=1, visibility="hidden",
@@ -541,8 +549,9 @@ def _why_inaccurate(ctx: CaseContext, params: dict, X: np.ndarray, p_ref: np.nda
     for mistake in forward_mistakes():
         if mistake.matches({"params": params, "X": X}, {"p": p_ref}, {"p": p}):
             return [mistake.feedback()], [mistake.code]
-    if _logit_is_affine(X, p):
-        return [f"Your own forward pass draws a straight decision boundary: its logit is an affine function of x. "
+    if _logit_is_affine(X, p) and not _logit_is_affine(X, p_ref):
+        return [f"Your own forward pass draws a straight decision boundary (its logit is an affine function of x) "
+                f"where the statement's network with the same parameters does not. "
                 f"(no-hidden-nonlinearity) Hint: {FORWARD}."], ["no-hidden-nonlinearity"]
     return [], []
 

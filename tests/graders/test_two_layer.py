@@ -1,0 +1,193 @@
+"""The `two_layer` grader: correct variants get full marks, every named mistake is detected."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "tests" / "graders" / "solutions" / "two_layer"
+
+#: Differently written correct solutions: matrix products with momentum (24 hidden units), einsum with the loss
+#: from the logits and Adam (32), and the seed's column convention with plain SGD and a decaying rate (64).
+CORRECT = ["correct_matmul.py", "correct_einsum_adam.py", "correct_columns.py"]
+
+#: file -> the diagnosis codes its report must contain
+WRONG = {
+    "grad_summed.py": ["grad-not-averaged"],
+    "grad_averaged_twice.py": ["grad-not-averaged"],
+    "relu_mask_no_bias.py": ["relu-grad-wrong-point"],
+    "relu_mask_upstream.py": ["relu-grad-wrong-point"],
+    "naive_sigmoid.py": ["sigmoid-overflow", "not-finite"],
+    "where_sigmoid.py": ["sigmoid-overflow"],
+    "no_hidden_relu.py": ["no-hidden-nonlinearity", "accuracy-below-threshold"],
+    "tanh_hidden.py": ["wrong-hidden-activation", "accuracy-below-threshold"],
+    "loss_summed.py": ["loss-value-wrong"],
+    "init_small.py": ["init-not-xavier"],
+    "init_he.py": ["init-not-xavier"],
+    "init_uniform.py": ["init-not-xavier"],
+    "init_bias_nonzero.py": ["init-not-xavier"],
+    "init_global_random.py": ["global-random"],
+    "init_fixed_seed.py": ["global-random"],
+    "gradient_ascent.py": ["loss-not-decreasing"],
+    "standardized_params.py": ["accuracy-below-threshold"],
+    "shuffle_global.py": ["nondeterministic"],
+    "p_column.py": ["wrong-shape"],
+}
+
+CONTRACT_CODES = {
+    "grad-not-averaged", "relu-grad-wrong-point", "sigmoid-overflow", "no-hidden-nonlinearity",
+    "wrong-hidden-activation", "loss-value-wrong", "init-not-xavier", "global-random", "loss-not-decreasing",
+    "accuracy-below-threshold", "nondeterministic",
+}
+
+
+def failures(report) -> list[tuple[str, str]]:
+    return [(t.name, t.message) for t in report.tests if t.outcome != "pass"]
+
+
+def case(report, name: str):
+    return next(t for t in report.tests if t.name == name)
+
+
+@pytest.mark.parametrize("name", ["reference", *CORRECT])
+@pytest.mark.parametrize("seed", [5, 987654321])
+def test_correct_solutions_get_full_marks(grade_file, name, seed):
+    path = ROOT / "reference" / "two_layer.py" if name == "reference" else FOLDER / name
+    report = grade_file("two_layer", path, seed=seed)
+    assert report.hidden_included
+    assert report.score == report.max_score, failures(report)
+    assert report.diagnoses == []
+
+
+@pytest.mark.parametrize("name, codes", sorted(WRONG.items()))
+def test_wrong_solution_is_diagnosed(grade_file, name, codes):
+    report = grade_file("two_layer", FOLDER / name, seed=11)
+    for code in codes:
+        assert code in report.diagnoses, (code, failures(report))
+    assert report.score < report.max_score
+
+
+def test_every_contract_code_is_covered_by_a_wrong_solution():
+    assert CONTRACT_CODES <= {c for cs in WRONG.values() for c in cs}
+    assert set(WRONG) | set(CORRECT) == {p.name for p in FOLDER.glob("*.py")}
+
+
+def test_a_mistake_in_one_function_costs_only_its_cases(grade_file):
+    report = grade_file("two_layer", FOLDER / "loss_summed.py", seed=11)
+    failed = {t.name for t in report.tests if t.outcome != "pass"}
+    assert failed == {"loss_and_grads: small batch", "edge shapes: one sample, one hidden unit",
+                      "loss_and_grads: random shapes"}
+    small = case(report, "loss_and_grads: small batch")
+    assert small.diagnoses == ["loss-value-wrong"]
+    assert 0 < small.score < small.max_score  # the four gradients were right
+    assert "sum over the batch" in small.message
+
+
+def test_relu_mask_mistake_names_the_point_it_was_taken_at(grade_file):
+    report = grade_file("two_layer", FOLDER / "relu_mask_no_bias.py", include_hidden=False)
+    small = case(report, "loss_and_grads: small batch")
+    assert small.diagnoses == ["relu-grad-wrong-point"]
+    assert "without the bias" in small.message
+    assert "grads['W2']" not in small.message  # the output layer's gradients were right
+
+
+@pytest.mark.parametrize("name, function", [("where_sigmoid.py", "forward"), ("naive_sigmoid.py", "loss_and_grads")])
+def test_overflow_is_named_from_the_warnings(grade_file, name, function):
+    report = grade_file("two_layer", FOLDER / name, include_hidden=False)
+    stress = [t for t in report.tests if "sigmoid-overflow" in t.diagnoses]
+    assert any(f"`{function}` is not numerically stable" in t.message for t in stress), failures(report)
+    assert all("overflow encountered" in t.message for t in stress)
+    # with moderate logits the same code is right
+    assert case(report, "forward: small batch").outcome == "pass"
+    assert case(report, "loss_and_grads: small batch").outcome == "pass"
+
+
+def test_a_gradient_mistake_in_the_saturated_case_is_not_called_overflow(grade_file):
+    report = grade_file("two_layer", FOLDER / "grad_summed.py", include_hidden=False)
+    saturated = case(report, "loss_and_grads: confident mistakes stay finite")
+    assert saturated.outcome == "fail"
+    assert saturated.diagnoses == ["grad-not-averaged"]
+
+
+def test_init_feedback_names_the_initialization_used(grade_file):
+    messages = {name: case(grade_file("two_layer", FOLDER / name, include_hidden=False),
+                           "init_params: shapes, zero biases, Xavier-normal weights").message
+                for name in ("init_small.py", "init_he.py", "init_uniform.py", "init_bias_nonzero.py")}
+    assert "0.01 * randn" in messages["init_small.py"]
+    assert "He initialization" in messages["init_he.py"]
+    assert "uniform" in messages["init_uniform.py"]
+    assert "not all zeros" in messages["init_bias_nonzero.py"]
+
+
+def test_linear_network_is_named_at_the_accuracy_cases(grade_file):
+    report = grade_file("two_layer", FOLDER / "no_hidden_relu.py", seed=3)
+    for name in ("train: accuracy on held-out two moons", "train: accuracy on held-out concentric circles"):
+        accuracy = case(report, name)
+        assert accuracy.score == 0
+        assert accuracy.diagnoses == ["accuracy-below-threshold", "no-hidden-nonlinearity"]
+        assert "held-out" in accuracy.message and "required" in accuracy.message
+
+
+def test_accuracy_is_judged_with_the_statement_forward_pass(grade_file):
+    """Parameters for standardized inputs fail on raw X, although the student's own training went well."""
+    report = grade_file("two_layer", FOLDER / "standardized_params.py", seed=3)
+    assert case(report, "train: the loss falls").outcome == "pass"
+    assert case(report, "train: accuracy on held-out two moons").diagnoses == ["accuracy-below-threshold"]
+    assert "fold the scaling into W1 and b1" in case(report, "train: accuracy on held-out two moons").message
+
+
+def test_hidden_feedback_never_shows_expected_values(grade_file):
+    report = grade_file("two_layer", FOLDER / "tanh_hidden.py", seed=3)
+    hidden = [t for t in report.tests if t.visibility == "hidden" and t.outcome == "fail"]
+    assert {t.name for t in hidden} >= {"forward: random shapes", "loss_and_grads: random shapes"}
+    assert not [t.message for t in hidden if re.search(r"expected -?[\d.]", t.message)]
+
+
+def test_a_regrade_with_the_reported_seed_reproduces_the_report(grade_file):
+    first = grade_file("two_layer", FOLDER / "relu_mask_no_bias.py")
+    again = grade_file("two_layer", FOLDER / "relu_mask_no_bias.py", seed=first.seed)
+    strip = lambda r: [(t.name, t.score, t.message, t.diagnoses) for t in r.tests]  # noqa: E731
+    assert strip(again) == strip(first)
+
+
+def test_visible_cases_need_no_reference(grade_file):
+    report = grade_file("two_layer", FOLDER / "correct_matmul.py", include_hidden=False)
+    assert not report.hidden_included
+    assert {t.visibility for t in report.tests} == {"visible"}
+    assert report.score == report.max_score
+
+
+def test_grader_data_is_balanced_and_held_out_points_are_new():
+    from graders.two_layer import N_TEST, N_TRAIN, circles, two_moons
+
+    for make in (two_moons, circles):
+        rng = np.random.default_rng(0)
+        X, y = make(rng, N_TRAIN)
+        X_test, y_test = make(rng, N_TEST)
+        assert X.shape == (N_TRAIN, 2) and X_test.shape == (N_TEST, 2)
+        assert y.sum() == N_TRAIN // 2 and y_test.sum() == N_TEST // 2
+        assert not np.isin(X_test[:, 0], X[:, 0]).any()
+
+
+@pytest.mark.parametrize("path, full", [(ROOT / "reference" / "two_layer.py", True),
+                                        (FOLDER / "relu_mask_no_bias.py", False)])
+def test_cli_check_json_all(nngrade_cli, path, full):
+    done = nngrade_cli("check", "two_layer", str(path), "--json", "--all")
+    report = json.loads(done.stdout)
+    assert done.returncode == (0 if full else 1), done.stderr
+    assert report["exercise"] == "two_layer"
+    assert report["status"] == "graded"
+    assert report["hidden_included"] is True
+    assert {t["visibility"] for t in report["tests"]} == {"visible", "hidden"}
+    if full:
+        assert report["score"] == report["max_score"]
+        assert report["diagnoses"] == []
+    else:
+        assert report["score"] < report["max_score"]
+        assert "relu-grad-wrong-point" in report["diagnoses"]
+        assert any("relu-grad-wrong-point" in t["diagnoses"] for t in report["tests"])
