@@ -1,0 +1,59 @@
+"""Attacks through output and error messages: floods, fake reports, huge and unprintable exceptions.
+
+Output is captured, capped and never parsed for results; messages are capped before they cross.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.attack
+
+
+@pytest.mark.parametrize("name", ["output_flood", "output_flood_fd"])
+def test_gigabytes_of_output_are_an_output_limit(attack, name):
+    report = attack(name)
+    attack.first_case_only(report, "output-limit")
+    assert "printed more than 64 KB" in report.tests[0].message
+    assert len(report.output) <= 9000  # the report keeps a capped excerpt at most
+    attack.host_untouched(report)
+
+
+def test_a_fake_report_on_every_descriptor_changes_no_score(attack):
+    report = attack("fake_report")
+    # The fake went to stdout, stderr and the RPC socket: the trusted side read it as a frame
+    # header declaring an absurd length and stopped the sandbox.
+    attack.first_case_only(report, "bad-return-type")
+    assert report.score < report.max_score
+    attack.host_untouched(report)
+
+
+def test_a_fake_report_does_not_reach_the_json_of_nngrade_check(attack, nngrade_cli, tmp_path):
+    path = tmp_path / "fake_report.py"
+    path.write_text(attack.source("fake_report"))
+    done = nngrade_cli("check", "dense", str(path), "--json", "--all", "--seed", "7")
+    assert done.returncode == 1, done.stderr[-2000:]
+    report = json.loads(done.stdout)  # exactly one JSON document: the real report
+    assert report["score"] < report["max_score"] == 19
+    first = report["tests"][0]
+    assert (first["name"], first["outcome"], first["score"]) == ("forward: small batch", "error", 0.0)
+    assert "forward: small batch" not in [t["name"] for t in report["tests"][1:]]
+    attack.host_untouched(done.stdout + done.stderr)
+
+
+def test_a_200_mb_exception_message_is_cut(attack):
+    report = attack("big_exception_message")
+    attack.first_case_only(report, "exception")
+    message = report.tests[0].message
+    assert message.startswith("ValueError: all tests passed") and len(message) <= 2000
+    attack.host_untouched(report)
+
+
+def test_an_unprintable_exception_is_still_an_exception(attack):
+    report = attack("evil_exception")
+    attack.first_case_only(report, "exception")
+    message = report.tests[0].message
+    assert "could not be printed" in message and len(message) <= 2000
+    attack.host_untouched(report)
