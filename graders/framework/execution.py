@@ -223,6 +223,11 @@ def invoke(namespace: dict[str, Any], function: str, args: tuple, kwargs: dict[s
             return {"fault": ["memory-limit", f"`{function}` ran out of memory."], "warnings": []}
         except RecursionError as exc:
             return {"fault": ["exception", describe_exception(exc, filename)], "warnings": []}
+        except ModuleNotFoundError as exc:  # an import by name at call time, out of check_imports' sight
+            if exc.name and exc.name.split(".")[0] not in ALLOWED_TOP_LEVEL:
+                fault = forbidden_import(exc.name)
+                return {"fault": [fault.code, fault.message], "warnings": []}
+            return {"fault": ["exception", describe_exception(exc, filename)], "warnings": []}
         except BaseException as exc:
             return {"fault": ["exception", describe_exception(exc, filename)], "warnings": []}
         for rec in records[:MAX_WARNINGS]:
