@@ -39,6 +39,7 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_DUMPABLE = 1, 38, 24, 4
+PR_SET_CHILD_SUBREAPER = 36
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine(), 126)
 MAX_REQUEST = 512 * 1024 * 1024
 WORKDIR = "/tmp/work"
@@ -94,6 +95,42 @@ def hide_proc() -> bool:
     return LIBC.mount(b"tmpfs", b"/proc", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555") == 0
 
 
+def _children() -> list[int]:
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children") as f:
+            return [int(pid) for pid in f.read().split()]
+    except OSError:  # a kernel without CONFIG_PROC_CHILDREN: scan every process's parent
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if entry.isdigit() and int(stat[stat.rindex(")") + 2:].split()[1]) == me:
+                found.append(int(entry))
+        return found
+
+
+def kill_descendants() -> None:
+    """Without a pid namespace: kill whatever the submission left running.
+
+    The keeper is a child subreaper, so every orphan of the submission (a double fork with
+    setsid, a fork bomb's children) is re-parented to it; kill its children until none is left.
+    """
+    while True:
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def keeper(rpc: int, out: int, ctl: int, disabled: set[str], tmpfs_mb: int) -> None:
     """Make the namespaces, fork the runner, then wait for it or for a kill request."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -104,6 +141,8 @@ def keeper(rpc: int, out: int, ctl: int, disabled: set[str], tmpfs_mb: int) -> N
         import tempfile
 
         workdir = tempfile.mkdtemp(prefix="nngrade-sandbox-")
+        # and no pid namespace to end every process with the runner: the submission's orphans come here
+        LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     pid = os.fork()
     if pid == 0:
         os.close(ctl)
@@ -139,6 +178,7 @@ def keeper(rpc: int, out: int, ctl: int, disabled: set[str], tmpfs_mb: int) -> N
     except OSError:
         pass
     if workdir != WORKDIR:
+        kill_descendants()
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)  # fd-based: does not follow planted symlinks

@@ -1,0 +1,77 @@
+"""The degraded mode: no bubblewrap, no user namespaces, no seccomp (a laptop, an unprivileged
+container).  The runner says what is missing, loudly, and every report lists the layers that
+were active; the layers that remain (a separate process of another uid, an empty environment,
+resource limits, no new privileges, a keeper that kills what the submission started) still
+end every runaway submission in a report and leave no process behind.
+
+Attacks that need the missing layers to fail (reading world-readable files, connecting to
+loopback services, ``kill(-1)`` over every process of the sandbox uid) are not run here: they
+would succeed, which is what the warning is for.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import Attack, start_runner
+from sandbox_kit import FULL_LAYERS, ROOT
+
+DEGRADED = frozenset({"bwrap", "userns", "seccomp"})
+pytestmark = pytest.mark.attack
+
+
+@pytest.fixture(scope="module")
+def degraded(host):
+    runner = start_runner(disabled=DEGRADED)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def attack(host, degraded):
+    return Attack(host, degraded)
+
+
+def test_the_degraded_runner_says_what_is_missing_and_still_grades(host, capsys):
+    from service.grading import grade
+
+    runner = start_runner(disabled=DEGRADED)
+    try:
+        warning = capsys.readouterr().err
+        assert "WARNING" in warning and "WITHOUT bwrap, namespaces, no-capabilities, seccomp" in warning
+        assert runner.missing_layers() == ["bwrap", "namespaces", "no-capabilities", "seccomp"]
+        report = grade("dense", (ROOT / "reference" / "dense.py").read_text(), include_hidden=True, runner=runner)
+        assert report.score == report.max_score
+        assert set(report.isolation) == {"process", "empty-env", "rlimits", "no-new-privs"}
+        assert not FULL_LAYERS <= set(report.isolation)
+    finally:
+        runner.close()
+
+
+@pytest.mark.parametrize("name, outcome, code", [
+    ("infinite_loop", "timeout", "timeout"),
+    ("sleep_forever", "timeout", "timeout"),
+    ("sigterm_ignored", "timeout", "timeout"),
+    ("fork_bomb", "timeout", "timeout"),
+    ("memory_bomb", "error", "memory-limit"),
+    ("output_flood", "error", "output-limit"),
+    ("segfault_ctypes", "error", "crashed"),
+    ("os_exit_call", "error", "crashed"),
+    ("huge_return", "error", "memory-limit"),
+])
+def test_runaway_submissions_end_in_their_report_without_the_missing_layers(attack, name, outcome, code):
+    report = attack(name)
+    attack.first_case_only(report, code, outcome=outcome)
+    attack.host_untouched(report, full=False)
+
+
+def test_a_detached_daemon_is_killed_without_a_pid_namespace(attack):
+    report = attack("detached_child")
+    assert report.score == report.max_score
+    attack.host_untouched(report, full=False)  # no process with the daemon's tag anywhere
+
+
+def test_links_left_in_the_working_directory_are_removed_without_following_them(attack):
+    report = attack("plant_symlinks")
+    assert report.score == report.max_score
+    attack.host_untouched(report, full=False)  # the reference the links point at is intact
