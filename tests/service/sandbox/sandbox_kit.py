@@ -18,12 +18,14 @@ attack:
 * services: TCP and unix-socket servers opened by the test received no connection;
 * the grader still answers: the reference gets full marks through the same pool.
 
-Processes are read from ``/proc`` (Linux), never through a mock.
+Processes are read from ``/proc`` (Linux), never through a mock.  :class:`Attack` grades an
+attack file (``attacks/<name>.py``, its placeholders filled in) and runs all these checks.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pathlib
 import socket
@@ -319,7 +321,6 @@ def wait_for(predicate, timeout: float = SETTLE_SECONDS, interval: float = 0.05)
 def exfil(report, case: str = "forward: small batch"):
     """What an attack carried out in the message of ``case`` (``EXFIL<<...>>EXFIL``), decoded."""
     import ast
-    import json
 
     message = next(t.message for t in report.tests if t.name == case)
     assert "EXFIL<<" in message and ">>EXFIL" in message, message
@@ -328,3 +329,115 @@ def exfil(report, case: str = "forward: small batch"):
         return json.loads(payload)
     except ValueError:
         return ast.literal_eval(payload)
+
+
+# --------------------------------------------------------------------------- grading attacks
+
+#: Limits for hostile code: every hang ends within two seconds.
+FAST = {"max_wall_seconds": 2, "max_cpu_seconds": 2}
+SEED = 20240611
+REFERENCE = (ROOT / "reference" / "dense.py").read_text()
+PRELUDE_LINE = "from _prelude import *  # noqa"
+REFERENCE_LINE = "from _reference import *  # noqa"
+FIRST_CASE = "forward: small batch"
+
+
+def settings(**overrides):
+    from service.config import Settings
+
+    return Settings(**{**FAST, **overrides})
+
+
+def start_runner(**kwargs):
+    from service.sandbox import SandboxRunner
+
+    runner = SandboxRunner(pool_size=2, **kwargs)
+    runner.start()
+    return runner
+
+
+def attack_source(name: str, host: Host, *, exercise: str = "dense", replace: dict[str, str] | None = None) -> str:
+    """The submission ``attacks/<name>`` (``.py`` unless named) with the host's paths filled in, and its
+    prelude (``from _prelude import *``: a correct dense layer; ``from _reference import *``: the
+    exercise's reference, for attacks on one function of a larger exercise)."""
+    path = ATTACKS / (name if "." in name else f"{name}.py")
+    source = path.read_text()
+    if PRELUDE_LINE in source:
+        source = source.replace(PRELUDE_LINE, (ATTACKS / f"_prelude_{exercise}.py").read_text())
+    if REFERENCE_LINE in source:
+        reference = (ROOT / "reference" / f"{exercise}.py").read_text()
+        source = source.replace(REFERENCE_LINE, reference.replace("from __future__ import annotations", ""))
+    for key, value in {**host.placeholders(), **(replace or {})}.items():
+        source = source.replace(key, value)
+    return source
+
+
+class Attack:
+    """Grades hostile submissions and checks the host afterwards."""
+
+    def __init__(self, host: Host, runner):
+        self.host = host
+        self.runner = runner
+        self.before = set(processes())
+        self.zygote = zygote_pid(runner)
+        self.checked = False
+        self.tags: tuple[str, ...] = (f"nngrade-{host.token[:6]}",)
+
+    def source(self, name: str, **kw) -> str:
+        return attack_source(name, self.host, **kw)
+
+    def __call__(self, name: str, *, exercise: str = "dense", source: str | None = None, include_hidden: bool = True,
+                 filename: str = "submission.py", replace: dict[str, str] | None = None, **limits):
+        from service.grading import grade
+
+        source = self.source(name, exercise=exercise, replace=replace) if source is None else source
+        return grade(exercise, source, filename=filename, include_hidden=include_hidden, seed=SEED,
+                     runner=self.runner, settings=settings(**limits))
+
+    def host_untouched(self, *reports, full: bool = True) -> None:
+        """Nothing leaked into the reports, nothing written, nothing left running, the grader answers.
+
+        ``full=False`` (the degraded mode): the reports need not list every layer, and the world-writable
+        directories (/tmp, /var/tmp, /dev/shm), which only a mount namespace hides, are not checked."""
+        self.checked = True
+        for report in reports:  # Report objects, or the text a command printed
+            text = report if isinstance(report, str) else json.dumps(report.model_dump(mode="json"))
+            assert not self.host.leaked(text), f"host secrets in the report: {self.host.leaked(text)}"
+            if isinstance(report, str):
+                continue
+            assert report.status in ("graded", "rejected")
+            if full and report.status == "graded":
+                assert FULL_LAYERS <= set(report.isolation), report.isolation
+        written = self.host.written(shared_tmp=full)
+        assert not written, f"files written on the host: {written}"
+        assert not self.host.changed(), f"host files changed: {self.host.changed()}"
+        problems = wait_for(lambda: [str(p) for p in stray_processes(self.before, self.tags)])
+        assert not problems, f"processes escaped the sandbox: {problems}"
+        problems = wait_for(lambda: pool_problems(self.runner, processes()))
+        assert not problems, f"the pool's processes are not as they should be: {problems}"
+        assert zygote_pid(self.runner) == self.zygote, "the attack took the zygote down"
+        assert self.host.sentinel.poll() is None, "a process of the sandbox uid outside the sandbox was killed"
+        assert (self.host.tcp.accepted, self.host.unix.accepted, self.host.abstract.accepted) == (0, 0, 0), \
+            "a host service received a connection from the sandbox"
+        self.reference_full_marks()
+
+    def first_case_only(self, report, code: str, outcome: str = "error") -> None:
+        """The first visible case ("forward: small batch", where the attacks strike) ends in ``code``;
+        every other case, each run after it in a fresh sandbox, passes."""
+        assert report.status == "graded"
+        first, *rest = report.tests
+        assert first.name == FIRST_CASE
+        assert (first.outcome, first.diagnoses, first.score) == (outcome, [code], 0.0), first
+        failed = [(t.name, t.outcome, t.message[:200]) for t in rest if t.outcome != "pass"]
+        assert not failed, failed
+        assert report.score == report.max_score - first.max_score
+        assert report.diagnoses == [code]
+
+    def reference_full_marks(self) -> None:
+        from service.grading import grade
+
+        report = grade("dense", REFERENCE, include_hidden=True, seed=SEED, runner=self.runner,
+                       settings=settings(max_wall_seconds=30, max_cpu_seconds=30))
+        assert report.score == report.max_score, [(t.name, t.message) for t in report.tests if t.outcome != "pass"]
+
+
