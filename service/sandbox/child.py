@@ -204,12 +204,33 @@ def drop_capabilities() -> None:
     _check(LIBC.syscall(SYS_CAPSET, ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
-def apply_limits(limits: dict) -> None:
+def tasks_of_my_uid() -> int:
+    """Processes and threads of this real uid that this /proc shows."""
+    uid, count = str(os.getuid()), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+        except (OSError, ValueError):
+            continue
+        if fields.get("Uid", "").split()[:1] == [uid]:
+            count += int(fields.get("Threads", "1"))
+    return count
+
+
+def apply_limits(limits: dict, *, own_user_namespace: bool = True) -> None:
     cpu = max(1, int(limits["cpu_seconds"] + 0.999))
     memory = int(limits["memory_mb"]) * 1024 * 1024
+    processes = int(limits["processes"])
+    if not own_user_namespace:
+        # RLIMIT_NPROC counts every task of the real uid in the user namespace: without one of its own
+        # that includes the zygote and every other sandbox, so the budget is on top of those.
+        processes += tasks_of_my_uid()
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["processes"]), int(limits["processes"])))
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024 * 1024, 16 * 1024 * 1024))
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -244,7 +265,7 @@ def runner(rpc_fd: int, out_fd: int, layers: list[str], disabled: set[str], work
     if type(request) is not dict or request.get("op") != "load":
         os._exit(3)
     achieved = list(layers)
-    apply_limits(request["limits"])
+    apply_limits(request["limits"], own_user_namespace="namespaces" in layers)
     achieved.append("rlimits")
     if "namespaces" in layers or os.geteuid() == 0:
         try:

@@ -11,10 +11,11 @@ would succeed, which is what the warning is for.
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from conftest import Attack, start_runner
-from sandbox_kit import FULL_LAYERS, ROOT
+from sandbox_kit import FULL_LAYERS, ROOT, SANDBOX_UID, Attack, start_runner
 
 DEGRADED = frozenset({"bwrap", "userns", "seccomp"})
 pytestmark = pytest.mark.attack
@@ -28,8 +29,11 @@ def degraded(host):
 
 
 @pytest.fixture
-def attack(host, degraded):
-    return Attack(host, degraded)
+def attack(host, degraded, request):
+    a = Attack(host, degraded)
+    yield a
+    if not a.checked and getattr(request.node, "rep_call_passed", False):
+        pytest.fail("the test did not check the host (attack.host_untouched)")
 
 
 def test_the_degraded_runner_says_what_is_missing_and_still_grades(host, capsys):
@@ -75,3 +79,18 @@ def test_links_left_in_the_working_directory_are_removed_without_following_them(
     report = attack("plant_symlinks")
     assert report.score == report.max_score
     attack.host_untouched(report, full=False)  # the reference the links point at is intact
+
+
+def test_other_processes_of_the_sandbox_uid_leave_a_submission_its_process_budget(attack):
+    """Without a user namespace RLIMIT_NPROC counts every task of uid 65534 on the host (other
+    pools, other sandboxes); 20 of them must not leave a submission unable to fork at all."""
+    crowd = [subprocess.Popen(["sleep", "600"], user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[])
+             for _ in range(20)]
+    try:
+        report = attack("detached_child")  # forks twice
+    finally:
+        for p in crowd:
+            p.kill()
+            p.wait()
+    assert report.score == report.max_score, report.tests[0].message
+    attack.host_untouched(report, full=False)
