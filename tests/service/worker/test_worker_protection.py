@@ -7,7 +7,7 @@ import pathlib
 import threading
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "reference" / "dense.py"
-SLOW = "import time\ntime.sleep(0.3)\n" + REFERENCE.read_text()
+SLOW = REFERENCE.read_text() + "\nimport time\ntime.sleep(0.3)\n"
 
 
 def test_rate_limit_per_student(start_service):
@@ -64,7 +64,7 @@ def test_queue_cap_and_health_under_a_full_queue(start_service):
 def test_health_answers_while_workers_grade(start_service):
     svc = start_service(workers=1, rate_limit=0)
     ann = svc.api(svc.token("student", "ann"))
-    slower = "import time\ntime.sleep(1)\n" + REFERENCE.read_text()
+    slower = REFERENCE.read_text() + "\nimport time\ntime.sleep(1)\n"
     ids = [ann.accepted("dense", source=slower, filename=f"d{i}.py") for i in range(5)]
     anonymous = svc.api()
     busy = 0
