@@ -1,0 +1,173 @@
+"""The trusted side of the channel reads attacker-controlled bytes: caps, deadlines, validation.
+
+A fake sandbox made of real sockets and a real pipe stands in for the sandboxed process:
+the test writes what a hostile sandbox could write (frames declaring huge lengths, garbled
+payloads, dtypes and shapes that must not be allocated, faults it has no right to report,
+nothing at all, a flood of output) and checks that :class:`SandboxSession` turns each into
+the submission's fault, stops the sandbox through its keeper, and never into a grader error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+
+import numpy as np
+import pytest
+
+from graders.framework.plain import MAGIC, encode
+from graders.framework.proxy import Limits, StudentFault
+from service.sandbox.channel import HEADER
+from service.sandbox.session import MAX_RESULT, Sandbox, SandboxSession
+
+
+class FakeSandbox:
+    """The sandbox's ends of the RPC socket, the keeper's socket and the output pipe."""
+
+    def __init__(self, **limits):
+        trusted_rpc, self.rpc = socket.socketpair()
+        trusted_keeper, self.keeper = socket.socketpair()
+        out_r, self.out = os.pipe()
+        limits = {"call_seconds": 0.5, "wall_seconds": 5, "cpu_seconds": 2, "output_kb": 1, **limits}
+        self.session = SandboxSession(Sandbox(trusted_rpc, out_r, trusted_keeper, ["process"]), Limits(**limits))
+
+    def reply(self, payload: bytes, length: int | None = None) -> None:
+        self.rpc.sendall(HEADER.pack(len(payload) if length is None else length) + payload)
+
+    def call(self):
+        return self.session.call("dense_forward", np.ones((2, 2)))
+
+    def fault(self) -> StudentFault:
+        with pytest.raises(StudentFault) as info:
+            self.call()
+        return info.value
+
+    def stopped(self) -> bool:
+        """The session asked the keeper to kill the sandbox and closed its ends."""
+        self.keeper.settimeout(1)
+        return self.keeper.recv(1) == b"k" and self.session.sandbox.closed
+
+    def close(self) -> None:
+        self.session.close()
+        for s in (self.rpc, self.keeper):
+            s.close()
+        os.close(self.out)
+
+
+@pytest.fixture
+def fake():
+    sandboxes = []
+
+    def make(**limits) -> FakeSandbox:
+        sandboxes.append(FakeSandbox(**limits))
+        return sandboxes[-1]
+
+    yield make
+    for s in sandboxes:
+        s.close()
+
+
+def crafted(arrays: list, tree) -> bytes:
+    """A message in the wire format with a header of our choosing (and no array data)."""
+    header = json.dumps({"t": tree, "a": arrays}).encode()
+    return MAGIC + struct.pack("<I", len(header)) + header
+
+
+def test_a_valid_result_is_decoded(fake):
+    s = fake()
+    s.reply(encode({"value": np.arange(4.0).reshape(2, 2), "mutated": [], "warnings": []}))
+    result = s.call()
+    assert type(result.value) is np.ndarray and result.value.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    assert not s.session.sandbox.closed
+
+
+def test_a_frame_larger_than_the_cap_is_refused_before_reading_it(fake):
+    s = fake()
+    s.reply(b"", length=MAX_RESULT + 1)  # no payload follows: nothing may wait for it or allocate it
+    fault = s.fault()
+    assert fault.code == "bad-return-type" and f"{MAX_RESULT // 2**20} MB" in fault.message
+    assert s.stopped()
+
+
+@pytest.mark.parametrize("payload, words", [
+    (b"PICKLE" + b"\x80\x04" * 20, "not an nngrade message"),
+    (MAGIC + struct.pack("<I", 2**31) + b"{}", "header length out of range"),
+    (MAGIC + struct.pack("<I", 5) + b"{nope", "header is not JSON"),
+    (crafted([["|O", [2]]], ["a", 0]), "is not accepted"),  # object dtype: pickles
+    (crafted([["V8", [2]]], ["a", 0]), "is not accepted"),  # void / structured
+    (crafted([["<f8", [2**40, 2**40]]], ["a", 0]), "too large"),  # declared size, checked before allocating
+    (crafted([["<f8", [-1]]], ["a", 0]), "non-negative"),
+    (crafted([["<f8", [4]]], ["a", 0]), "does not match"),  # data missing
+    (crafted([], ["x", "os.system('touch /tmp/pwned')"]), "bad tree node"),
+])
+def test_a_garbled_frame_is_a_crash_of_the_submission(fake, payload, words):
+    s = fake()
+    s.reply(payload)
+    fault = s.fault()
+    assert fault.code == "crashed" and "garbled" in fault.message and words in fault.message, fault.message
+    assert s.stopped()
+
+
+@pytest.mark.parametrize("message, code", [
+    (["value", 1.0], "bad-return-type"),                        # not a dict
+    ({"value": "all tests passed"}, "bad-return-type"),          # a string is not numeric data
+    ({"verdict": "pass"}, "crashed"),                            # neither a value nor a fault
+    ({"fault": ["timeout", "the grader was too slow"]}, "crashed"),  # a code only the trusted side observes
+    ({"fault": ["pass", "ok"]}, "crashed"),
+    ({"fault": "exception"}, "crashed"),
+])
+def test_a_well_formed_answer_that_says_the_wrong_thing(fake, message, code):
+    s = fake()
+    s.reply(encode(message))
+    fault = s.fault()
+    assert fault.code == code
+    assert not fault.fatal or s.stopped()  # a fatal fault stops the sandbox
+
+
+def test_a_reported_fault_message_is_cut(fake):
+    s = fake()
+    s.reply(encode({"fault": ["exception", "PASSED " * 9000]}))
+    fault = s.fault()
+    assert fault.code == "exception" and len(fault.message) == 4000 and not fault.fatal
+
+
+def test_no_answer_is_a_timeout_measured_outside(fake):
+    s = fake(call_seconds=0.3)
+    fault = s.fault()
+    assert fault.code == "timeout" and "0.3 s per call" in fault.message
+    assert s.stopped()
+
+
+@pytest.mark.parametrize("status, cpu, code, words", [
+    (signal.SIGSEGV, 0.1, "crashed", "killed by SIGSEGV"),
+    (signal.SIGKILL, 2.0, "timeout", "CPU time limit exceeded"),  # killed at the hard CPU limit
+    (signal.SIGXCPU, 1.0, "timeout", "CPU time limit exceeded"),
+    (3 << 8, 0.1, "crashed", "exit status 3"),
+])
+def test_a_closed_channel_is_explained_by_the_keeper(fake, status, cpu, code, words):
+    s = fake()
+    s.rpc.sendall(HEADER.pack(100) + b"NNG1")  # half a frame, then the sandbox is gone
+    s.keeper.sendall(f"{int(status)} {cpu} 0".encode())
+    s.rpc.close()
+    fault = s.fault()
+    assert fault.code == code and words in fault.message, fault.message
+
+
+def test_a_closed_channel_and_a_silent_keeper_is_a_crash(fake):
+    s = fake()
+    s.rpc.close()
+    s.keeper.close()
+    fault = s.fault()
+    assert fault.code == "crashed" and "without saying why" in fault.message
+
+
+def test_an_output_flood_stops_the_sandbox_while_it_computes(fake):
+    s = fake(output_kb=1, call_seconds=2)
+    os.write(s.out, b"PASS " * 1000)  # 5 KB, nothing on the RPC socket
+    fault = s.fault()
+    assert fault.code == "output-limit" and "1 KB" in fault.message
+    assert s.stopped()
+    assert len(s.session.output()) < 1200  # kept: the first KB, and a note of what was cut
