@@ -332,10 +332,14 @@ def softmax_random(ctx: CaseContext) -> None:
 
 
 @grader.case("attention: random shapes", points=2, visibility="hidden",
-             feeds="T_q, T_k, d_k, d_v in 1..7, standard normal", expects="A and out by the formulas",
+             feeds="T_q, d_v in 1..7, T_k, d_k in 2..7, standard normal", expects="A and out by the formulas",
              tell=f"Check the formulas: {ATTENTION}.")
 def attention_random(ctx: CaseContext) -> None:
-    check_attention(ctx, *tokens(ctx.rng, *(int(v) for v in ctx.rng.integers(1, 8, size=4))))
+    # d_k >= 2 and T_k >= 2: with d_k = 1 the 1/d_k and 1/sqrt(d_k) scales agree, and with one key
+    # every row of A is [1] whatever the scale, so the case could not tell the mistakes apart.
+    T_q, d_v = (int(v) for v in ctx.rng.integers(1, 8, size=2))
+    T_k, d_k = (int(v) for v in ctx.rng.integers(2, 8, size=2))
+    check_attention(ctx, *tokens(ctx.rng, T_q, T_k, d_k, d_v))
 
 
 @grader.case("attention: random shapes, large scores", points=1, visibility="hidden",
