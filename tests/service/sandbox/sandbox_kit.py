@@ -37,7 +37,11 @@ from dataclasses import dataclass, field
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ATTACKS = pathlib.Path(__file__).resolve().parent / "attacks"
-SANDBOX_UID = 65534
+#: The host uid of sandboxed code: 65534 when the service runs as root, else the service's own.
+SANDBOX_UID = 65534 if os.geteuid() == 0 else os.getuid()
+SANDBOX_GID = 65534 if os.geteuid() == 0 else os.getgid()
+#: Keyword arguments of Popen that start a process as the sandbox uid (outside any sandbox).
+AS_SANDBOX_UID = {"user": SANDBOX_UID, "group": SANDBOX_GID, "extra_groups": []} if os.geteuid() == 0 else {}
 #: The layers the report must list on this machine (bubblewrap, user namespaces, libseccomp).
 FULL_LAYERS = {"bwrap", "namespaces", "tmpfs", "rlimits", "no-capabilities", "no-new-privs", "seccomp"}
 SETTLE_SECONDS = 15.0
@@ -202,7 +206,7 @@ class Host:
         db_marker = "db-row-" + uuid.uuid4().hex
         (data_dir / "nngrade.sqlite3").write_text("SQLite format 3\0" + db_marker)
         os.chmod(data_dir / "nngrade.sqlite3", 0o644)
-        sentinel = subprocess.Popen(["sleep", "3600"], user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[],
+        sentinel = subprocess.Popen(["sleep", "3600"], **AS_SANDBOX_UID,
                                     start_new_session=True, stdin=subprocess.DEVNULL)
         tcp = ConnectionCounter(socket.AF_INET, ("127.0.0.1", 0))
         unix = ConnectionCounter(socket.AF_UNIX, str(workdir / "service.sock"))

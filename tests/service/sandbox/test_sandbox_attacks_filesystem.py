@@ -11,7 +11,7 @@ import errno
 
 import pytest
 
-from sandbox_kit import exfil
+from sandbox_kit import SANDBOX_UID, exfil
 
 pytestmark = pytest.mark.attack
 ALLOWED_ENV = {"PATH", "PWD", "HOME", "LANG", "LD_LIBRARY_PATH", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
@@ -41,7 +41,7 @@ def test_pid_1_is_the_sandbox_itself(attack):
     found = exfil(report)
     assert "/opt/nngrade/child.py" in found["cmdline"]
     assert "NNGRADE" not in found["environ"] and "DATABASE_URL" not in found["environ"]
-    assert found["status_uid"] and all("65534" in line for line in found["status_uid"])
+    assert found["status_uid"] and all(str(SANDBOX_UID) in line for line in found["status_uid"])
     attack.host_untouched(report)
 
 

@@ -7,7 +7,7 @@ import errno
 
 import pytest
 
-from sandbox_kit import exfil
+from sandbox_kit import SANDBOX_GID, SANDBOX_UID, exfil
 
 pytestmark = pytest.mark.attack
 
@@ -29,8 +29,8 @@ def test_setuid_and_chroot_are_denied(attack):
     report = attack("setuid_chroot")
     attack.first_case_only(report, "exception")
     found = exfil(report)
-    assert found.pop("uid") == found.pop("euid") == found.pop("uid after") == 65534
-    assert found.pop("gid") == 65534
+    assert found.pop("uid") == found.pop("euid") == found.pop("uid after") == SANDBOX_UID
+    assert found.pop("gid") == SANDBOX_GID
     assert set(found.values()) == {errno.EPERM}, found
     attack.host_untouched(report)
 

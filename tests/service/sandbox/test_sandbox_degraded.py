@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from sandbox_kit import FULL_LAYERS, ROOT, SANDBOX_UID, Attack, start_runner
+from sandbox_kit import AS_SANDBOX_UID, FULL_LAYERS, ROOT, Attack, start_runner
 
 DEGRADED = frozenset({"bwrap", "userns", "seccomp"})
 pytestmark = pytest.mark.attack
@@ -82,9 +82,9 @@ def test_links_left_in_the_working_directory_are_removed_without_following_them(
 
 
 def test_other_processes_of_the_sandbox_uid_leave_a_submission_its_process_budget(attack):
-    """Without a user namespace RLIMIT_NPROC counts every task of uid 65534 on the host (other
+    """Without a user namespace RLIMIT_NPROC counts every task of the sandbox's uid on the host (other
     pools, other sandboxes); 20 of them must not leave a submission unable to fork at all."""
-    crowd = [subprocess.Popen(["sleep", "600"], user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[])
+    crowd = [subprocess.Popen(["sleep", "600"], **AS_SANDBOX_UID)
              for _ in range(20)]
     try:
         report = attack("detached_child")  # forks twice

@@ -20,7 +20,7 @@ import tomllib
 
 import pytest
 
-from sandbox_kit import FULL_LAYERS, REFERENCE, ROOT, SEED, Attack, exfil, settings, start_runner
+from sandbox_kit import FULL_LAYERS, REFERENCE, ROOT, SANDBOX_UID, SEED, Attack, exfil, settings, start_runner
 
 FIRST = {"dense": "forward: small batch", "two_layer": "init_params: shapes, zero biases, Xavier-normal weights"}
 
@@ -41,7 +41,7 @@ def test_every_layer_is_active_and_applied_inside(attack):
     assert found["Seccomp"] == "2"  # a filter is loaded
     for caps in ("CapEff", "CapPrm", "CapBnd", "CapAmb"):
         assert int(found[caps], 16) == 0, (caps, found[caps])
-    assert found["uid"] == 65534 and found["pid"] == 1  # unprivileged, alone in its pid namespace
+    assert found["uid"] == SANDBOX_UID and found["pid"] == 1  # unprivileged, alone in its pid namespace
     assert found["cwd"] == "/tmp/work" and found["hostname"] == "sandbox"
     assert found["CORE"] == (0, 0) and found["NOFILE"] == (64, 64) and found["FSIZE"] == (16 << 20, 16 << 20)
     attack.host_untouched(report)
