@@ -19,7 +19,8 @@ attack:
 * the grader still answers: the reference gets full marks through the same pool.
 
 Processes are read from ``/proc`` (Linux), never through a mock.  :class:`Attack` grades an
-attack file (``attacks/<name>.py``, its placeholders filled in) and runs all these checks.
+attack file (``attacks/<name>.py``, its placeholders filled in) and runs all these checks; the
+fixtures ``host``, ``sandbox`` and ``attack`` at the end of this module provide them to tests.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ATTACKS = pathlib.Path(__file__).resolve().parent / "attacks"
@@ -445,3 +448,61 @@ class Attack:
         assert report.score == report.max_score, [(t.name, t.message) for t in report.tests if t.outcome != "pass"]
 
 
+# --------------------------------------------------------------------------- fixtures
+# Imported by the test modules (``from sandbox_kit import attack, host, sandbox``), not put in a
+# conftest.py: other test modules' ``from conftest import ...`` takes whichever conftest was
+# imported last.
+#
+# * ``host`` (per module): secrets in the environment (set before the pool starts), a root-only
+#   secret file, a world-readable data directory with a database file, listening TCP and unix
+#   sockets, a process of the sandbox uid outside any sandbox; the environment is restored after.
+# * ``sandbox`` (per module): a started :class:`SandboxRunner` with every layer.
+# * ``attack``: an :class:`Attack` through ``sandbox``; a test that passes without calling
+#   ``attack.host_untouched`` fails.
+
+
+@pytest.fixture(scope="module")
+def host():
+    """The host's bait; the secrets are in this process's environment while the module runs."""
+    from service.config import get_settings
+
+    bait = Host.create()
+    saved = {k: os.environ.get(k) for k in ("NNGRADE_TEST_SECRET", "DATABASE_URL")}
+    cached = get_settings.cache_info().currsize
+    os.environ["NNGRADE_TEST_SECRET"] = bait.secret
+    os.environ["DATABASE_URL"] = f"postgresql://grader:{bait.secret}@127.0.0.1:5432/nngrade"
+    try:
+        yield bait
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if cached == 0:
+            get_settings.cache_clear()  # nothing may keep the fake DATABASE_URL
+        bait.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox(host):
+    """A warm pool with every layer, started after the secrets are in the environment."""
+    runner = start_runner()
+    assert FULL_LAYERS <= set(runner.isolation), runner.isolation
+    yield runner
+    runner.close()
+
+
+def checked_attack(host, runner, request):
+    """An :class:`Attack` through ``runner``; fails the test if it passed without checking the host."""
+    failed = request.session.testsfailed
+    a = Attack(host, runner)
+    yield a
+    if not a.checked and request.session.testsfailed == failed:
+        pytest.fail("the test did not check the host (attack.host_untouched)")
+
+
+@pytest.fixture
+def attack(host, sandbox, request):
+    """``attack(name, exercise="dense", **limits) -> Report`` through the module's full-isolation pool."""
+    yield from checked_attack(host, sandbox, request)

@@ -12,6 +12,7 @@ import errno
 import pytest
 
 from sandbox_kit import SANDBOX_UID, exfil
+from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.attack
 ALLOWED_ENV = {"PATH", "PWD", "HOME", "LANG", "LD_LIBRARY_PATH", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",

@@ -8,6 +8,7 @@ import errno
 import pytest
 
 from sandbox_kit import SANDBOX_GID, SANDBOX_UID, exfil
+from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.attack
 

@@ -12,6 +12,8 @@ import pathlib
 
 import pytest
 
+from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
+
 pytestmark = pytest.mark.attack
 #: Cases of ``dense`` that never call ``dense_forward``.
 BACKWARD_ONLY = {"backward: small batch", "backward: square weights (n_in = n_out)",
@@ -108,3 +110,12 @@ def test_frozen_clocks_inside_do_not_hide_a_slow_loop(attack):
     assert (slow.outcome, slow.diagnoses) == ("fail", ["too-slow"]), slow
     assert all(t.outcome == "pass" for t in report.tests if t is not slow)
     attack.host_untouched(report)
+
+
+@pytest.mark.xfail(strict=True, reason="open: whether a call mutated its arguments is judged inside the sandbox, "
+                                       "so a submission can patch the judge; the trusted side would have to see "
+                                       "the arguments' memory after the call (e.g. shared memory) to know")
+def test_hiding_a_mutation_of_the_inputs_does_not_earn_the_points(attack):
+    report = attack("hide_mutation")
+    attack.host_untouched(report)
+    assert "input-mutated" in report.diagnoses

@@ -8,6 +8,8 @@ import pathlib
 
 import pytest
 
+from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
+
 pytestmark = pytest.mark.attack
 
 

@@ -13,6 +13,7 @@ import errno
 import pytest
 
 from sandbox_kit import exfil
+from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.attack
 

@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
+
 pytestmark = pytest.mark.attack
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox_kit import processes
+from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.attack
 

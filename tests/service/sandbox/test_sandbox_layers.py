@@ -20,7 +20,8 @@ import tomllib
 
 import pytest
 
-from sandbox_kit import FULL_LAYERS, REFERENCE, ROOT, SANDBOX_UID, SEED, Attack, exfil, settings, start_runner
+from sandbox_kit import (FULL_LAYERS, REFERENCE, ROOT, SANDBOX_UID, SEED, Attack, exfil, settings,  # noqa: F401
+                         start_runner, attack, host, sandbox)  # (the last three: fixtures)
 
 FIRST = {"dense": "forward: small batch", "two_layer": "init_params: shapes, zero biases, Xavier-normal weights"}
 
