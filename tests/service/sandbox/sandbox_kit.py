@@ -221,8 +221,8 @@ class Host:
             host.protected[ROOT / rel] = digest(ROOT / rel)
         import numpy
 
-        numpy_init = pathlib.Path(numpy.__file__)
-        host.protected[numpy_init] = digest(numpy_init)
+        for runtime_file in (pathlib.Path(numpy.__file__), pathlib.Path(os.__file__).resolve()):
+            host.protected[runtime_file] = digest(runtime_file)  # the sandbox sees (links to) both
         # Text only the host has: the first line of the reference and of the grader, and a
         # line of the reference's own helper (none of it is in the statement or the starter).
         for rel in ("reference/dense.py", "graders/dense.py"):
