@@ -246,6 +246,8 @@ def runner(rpc_fd: int, out_fd: int, layers: list[str], disabled: set[str], work
     os.dup2(null, 0)
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
+    for stream in (sys.stdout, sys.stderr):  # what it printed before a hang or a crash still arrives
+        stream.reconfigure(line_buffering=True, write_through=True)
     keep = {0, 1, 2, rpc_fd}
     os.closerange(3, rpc_fd)
     os.closerange(rpc_fd + 1, 1024)

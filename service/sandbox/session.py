@@ -22,7 +22,7 @@ from graders.framework.proxy import CallResult, Limits, StudentFault, result_fro
 
 from .channel import HEADER, frame
 
-MAX_RESULT = 256 * 1024 * 1024
+MAX_RESULT = 64 * 1024 * 1024  # far above any exercise's result (dense's largest is 3.2 MB)
 #: The only diagnosis codes the student's side may report itself (``execution.py``'s);
 #: timeouts, crashes and floods are observed here, never taken from the sandbox's word.
 SANDBOX_CODES = frozenset({"syntax-error", "forbidden-import", "exception", "memory-limit", "missing-function",
@@ -90,6 +90,8 @@ class SandboxSession:
                 self._wait(select.POLLOUT, self._deadline, "while receiving its arguments")
 
     def _drain_output(self) -> None:
+        if self.sandbox.closed:
+            return
         cap = self.limits.output_kb * 1024
         while True:
             try:
@@ -158,6 +160,11 @@ class SandboxSession:
     # ------------------------------------------------------------------ endings
 
     def _kill(self, code: str, message: str) -> StudentFault:
+        if self._dead is None and not self.sandbox.closed:
+            try:  # keep what it printed before the end: it is often the best clue
+                self._drain_output()
+            except StudentFault:
+                pass
         self.sandbox.close()
         self._dead = StudentFault(code, message, fatal=True)
         return self._dead
