@@ -49,11 +49,18 @@ def _start(state: ServiceState) -> None:
     if not settings.grade_in_process:
         return
     try:
-        state.context.get_runner()
-    except Exception as exc:  # e.g. isolation required but unavailable: serve, report, do not grade
+        runner = state.context.get_runner()
+    except Exception as exc:  # no runner at all: serve and report, but grade nothing
         state.runner_error = f"{type(exc).__name__}: {exc}"
-        log.error("the grading runner could not start; submissions stay queued: %s", state.runner_error)
+        log.error("no grading runner; submissions stay queued: %s", state.runner_error)
         return
+    start = getattr(runner, "start", None)  # warm the sandbox pool now, not on the first submission
+    if callable(start):
+        try:
+            start()
+        except Exception as exc:  # workers still run: they back off while the runner cannot run code
+            state.context.unavailable = f"{type(exc).__name__}: {exc}"
+            log.error("the sandbox pool did not start: %s", state.context.unavailable)
     state.pool = WorkerPool(state.context, worker_count(settings), poll_interval=settings.poll_interval)
     requeued, failed = state.pool.start()
     log.info("grading with %d workers (runner %s, isolation %s); recovered %d, failed as crashed %d",

@@ -17,6 +17,9 @@ from .tasks import GradingContext, grade_submission, recover_interrupted
 
 log = logging.getLogger("nngrade.worker")
 
+#: Seconds a worker waits before trying again when the runner cannot run code.
+UNAVAILABLE_BACKOFF = 5.0
+
 
 class WorkerPool:
     def __init__(self, context: GradingContext, workers: int, *, poll_interval: float = 1.0):
@@ -100,6 +103,8 @@ class WorkerPool:
                 self._claims[me] = item
             try:
                 grade_submission(submission_id, claim=claim, context=self.context)
+                if self.context.unavailable:  # the runner refuses to run code: back off, the work stays queued
+                    self._stop.wait(max(self.poll_interval, UNAVAILABLE_BACKOFF))
             except Exception:  # e.g. the database went away mid-way: try again later
                 log.exception("worker failed on submission %s", submission_id)
                 try:

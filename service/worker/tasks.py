@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import exercises
 from graders import get_grader
-from graders.framework.proxy import Runner
+from graders.framework.proxy import Runner, RunnerUnavailable
 from graders.framework.report import CaseReport, Report, rejected
 from service.config import Settings, get_settings
 from service.db import DONE, FAILED, QUEUED, Database
@@ -47,6 +47,8 @@ class GradingContext:
     metrics: Metrics = field(default_factory=Metrics)
     #: Called with a submission id whenever its grading ends (the API wakes long-polls with it).
     on_finished: Callable[[int], None] | None = None
+    #: Why the runner last refused to run code (RunnerUnavailable), until a grading succeeds again.
+    unavailable: str | None = None
     _serial: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def get_runner(self) -> Runner:
@@ -129,7 +131,8 @@ def grade_submission(submission_id: int, *, claim: str | None = None,
     -------
     str or None
         The submission's status afterwards (``done``, ``failed``, or ``queued`` when an
-        internal error left attempts to retry), or None if this call did not hold the claim.
+        internal error left attempts to retry or the runner could not run code — then
+        ``context.unavailable`` says why), or None if this call did not hold the claim.
     """
     ctx = context or default_context()
     if claim is None:
@@ -145,6 +148,12 @@ def grade_submission(submission_id: int, *, claim: str | None = None,
         if job.attempts > ctx.settings.max_attempts:  # put back after errors outside the grading itself
             raise RuntimeError(f"gave up after {job.attempts - 1} attempts")
         report = _run(job, ctx)
+        ctx.unavailable = None
+    except RunnerUnavailable as exc:  # no sandbox to run untrusted code in: wait, do not fail the student
+        ctx.unavailable = f"{type(exc).__name__}: {exc}"
+        log.error("cannot grade submission %s now: %s", submission_id, ctx.unavailable)
+        queue.release(ctx.db, submission_id, claim, count_attempt=False)
+        return QUEUED
     except Exception as exc:
         log.exception("grading submission %s failed (attempt %s)", submission_id, job.attempts)
         if job.attempts < ctx.settings.max_attempts:

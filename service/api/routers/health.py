@@ -38,7 +38,9 @@ def runner_check(state: ServiceState) -> Check:
         detail = status() if callable(status) else f"{type(runner).__name__}"
     except Exception as exc:
         return Check(ok=False, detail=f"the runner's status failed: {type(exc).__name__}: {exc}")
-    return Check(ok=ok, detail=detail if isinstance(detail, str) else json.dumps(detail, default=str))
+    detail = detail if isinstance(detail, str) else json.dumps(detail, default=str)
+    refused = state.context.unavailable
+    return Check(ok=ok and refused is None, detail=f"{refused}; {detail}" if refused else detail)
 
 
 @router.get("/healthz", response_model=Health, summary="Alive")
