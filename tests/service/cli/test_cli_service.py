@@ -58,7 +58,7 @@ def test_submit_prints_the_report_exactly_as_check(service, users):
         sid = users.alice.get("/api/v1/submissions", params={"limit": 1000}).json()["items"][-1]["id"]
         checked = service.cli("check", "dense", str(path), "--all", "--seed", str(_seed(users.alice, sid)))
         if "too-slow" not in checked.stdout + submitted.stdout:  # a time budget a loaded machine missed
-            assert submitted.stdout == checked.stdout
+            assert submitted.stdout == checked.stdout, f"submit:\n{submitted.stdout}\ncheck:\n{checked.stdout}\n{service.log[-3000:]}"
             assert submitted.returncode == checked.returncode
         assert ("dW-transposed" in submitted.stdout) == (source is None)
 

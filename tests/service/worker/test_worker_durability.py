@@ -72,10 +72,13 @@ def test_a_submission_that_kills_its_worker_twice_fails_as_crashed_and_the_queue
             pass
         time.sleep(0.1)
     crashed = student.wait(killer)
-    assert "crashed" in crashed["report"]["diagnoses"] and crashed["report"]["score"] == 0
-    if crashed["status"] == "failed":  # it stopped the whole worker (in-process runner): twice, then given up
-        assert svc.starts == 4 and crashed["attempts"] == 2
+    assert crashed["report"]["score"] == 0
+    if svc.starts > 2:  # it took the worker down (in-process runner): twice, then it was given up
+        assert svc.starts == 4 and crashed["status"] == "failed" and crashed["attempts"] == 2
+        assert crashed["report"]["diagnoses"] == ["crashed"]
         assert all(t["diagnoses"] == ["crashed"] and t["outcome"] == "error" for t in crashed["report"]["tests"])
+    else:  # the sandbox contained it: an ordinary report
+        assert crashed["status"] == "done" and crashed["attempts"] == 1
     one_current_report(student, killer)
     assert student.wait(good)["status"] == "done"
     assert all(t["outcome"] == "pass" or t["diagnoses"] == ["too-slow"]
