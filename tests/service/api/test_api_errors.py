@@ -91,3 +91,25 @@ def test_refused_submissions_are_not_stored(users):
     users.alice.submit("nope", source=DENSE)
     users.alice.submit("dense", source=b"#" * (LIMIT + 1))
     assert users.alice.get("/api/v1/submissions", params={"limit": 1}).json()["total"] == before
+
+
+def test_the_upload_limit_is_a_setting_and_streamed_bodies_are_cut_off(start_service):
+    svc = start_service(max_upload_bytes=1000, grade_in_process=False)
+    api = svc.api(svc.token("student", "ann"))
+    assert api.submit("dense", source=b"#" * 1000).status_code == 202
+    assert error(api.submit("dense", source=b"#" * 1001), 413)["code"] == "file-too-large"
+
+    def chunks(head: bytes = b"", tail: bytes = b""):  # no Content-Length: the body is streamed
+        yield head
+        for _ in range(200):
+            yield b"#" * 1000
+        yield tail
+
+    streamed = api.post("/api/v1/submissions", content=chunks(), headers={"content-type": "application/json"})
+    assert error(streamed, 413)["code"] == "request-too-large"
+    head = (b'--B\r\nContent-Disposition: form-data; name="exercise"\r\n\r\ndense\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.py"\r\n\r\n')
+    multipart = api.post("/api/v1/submissions", content=chunks(head, b"\r\n--B--\r\n"),
+                         headers={"content-type": "multipart/form-data; boundary=B"})
+    assert error(multipart, 413)["code"] == "request-too-large"
+    assert svc.api().get("/healthz").status_code == 200
