@@ -89,29 +89,33 @@ class WorkerPool:
         while not self._stop.is_set():
             with self._cond:
                 generation = self._generation
-            try:
-                item = queue.claim_next(self.context.db)
-            except Exception:
-                log.exception("could not read the grading queue; retrying")
-                self._stop.wait(self.poll_interval)
-                continue
+            with self.context.exclusive():
+                try:
+                    item = queue.claim_next(self.context.db)
+                except Exception:
+                    log.exception("could not read the grading queue; retrying")
+                    item = ()
+                if item:
+                    self._grade(me, *item)
             if item is None:
                 self._idle(generation)
-                continue
-            submission_id, claim = item
-            with self._claims_lock:
-                self._claims[me] = item
-            try:
-                grade_submission(submission_id, claim=claim, context=self.context)
-                if self.context.unavailable:  # the runner refuses to run code: back off, the work stays queued
-                    self._stop.wait(max(self.poll_interval, UNAVAILABLE_BACKOFF))
-            except Exception:  # e.g. the database went away mid-way: try again later
-                log.exception("worker failed on submission %s", submission_id)
-                try:
-                    queue.release(self.context.db, submission_id, claim, count_attempt=True)
-                except Exception:  # still unreachable: the claim stays, recovery at start regrades it
-                    log.exception("could not put submission %s back in the queue", submission_id)
+            elif not item:  # the database did not answer
                 self._stop.wait(self.poll_interval)
-            finally:
-                with self._claims_lock:
-                    self._claims.pop(me, None)
+            elif self.context.unavailable:  # the runner refuses to run code: back off, the work stays queued
+                self._stop.wait(max(self.poll_interval, UNAVAILABLE_BACKOFF))
+
+    def _grade(self, me: int, submission_id: int, claim: str) -> None:
+        with self._claims_lock:
+            self._claims[me] = (submission_id, claim)
+        try:
+            grade_submission(submission_id, claim=claim, context=self.context)
+        except Exception:  # e.g. the database went away mid-way: put it back for later
+            log.exception("worker failed on submission %s", submission_id)
+            try:
+                queue.release(self.context.db, submission_id, claim, count_attempt=True)
+            except Exception:  # still unreachable: the claim stays, recovery at start regrades it
+                log.exception("could not put submission %s back in the queue", submission_id)
+            self._stop.wait(self.poll_interval)
+        finally:
+            with self._claims_lock:
+                self._claims.pop(me, None)

@@ -56,6 +56,14 @@ class GradingContext:
             self.runner = default_runner(self.settings)
         return self.runner
 
+    def exclusive(self) -> contextlib.AbstractContextManager:
+        """Held by a worker from claiming a submission to storing its report when the runner is
+        in-process: such grading shares this interpreter (warning filters, sys.modules), and a
+        submission that takes the process down must not cost the attempt of others merely claimed."""
+        if tuple(getattr(self.get_runner(), "isolation", ())) == ("none",):
+            return self._serial
+        return contextlib.nullcontext()
+
     @property
     def isolation(self) -> list[str]:
         return list(getattr(self.runner, "isolation", ()) or ())
@@ -106,12 +114,8 @@ def _run(job: queue.Job, ctx: GradingContext) -> Report:
         source = source_from_file(job.filename, job.content)
     except UnreadableSubmission as exc:
         return rejected(ex.id, ex.version, exc.message)
-    runner = ctx.get_runner()
-    # In-process grading shares this interpreter's warning filters and sys.modules: one at a time.
-    serial = ctx._serial if tuple(getattr(runner, "isolation", ())) == ("none",) else contextlib.nullcontext()
-    with serial:
-        return grade(ex.id, source, filename=job.filename, include_hidden=True, seed=job.seed, runner=runner,
-                     settings=ctx.settings)
+    return grade(ex.id, source, filename=job.filename, include_hidden=True, seed=job.seed, runner=ctx.get_runner(),
+                 settings=ctx.settings)
 
 
 def grade_submission(submission_id: int, *, claim: str | None = None,

@@ -51,7 +51,7 @@ def test_sigkill_with_submissions_queued_and_running_loses_nothing(start_service
 
 
 def test_a_submission_that_kills_its_worker_twice_fails_as_crashed_and_the_queue_moves_on(start_service):
-    svc = start_service(workers=1, rate_limit=0, max_attempts=2, grade_in_process=False)
+    svc = start_service(workers=2, rate_limit=0, max_attempts=2, grade_in_process=False)
     student = svc.api(svc.token("student", "mallory"))
     killer = student.accepted("dense", source=KILLER, filename="dense.py")
     good = student.accepted("dense", REFERENCE)  # queued behind the killer
@@ -80,7 +80,8 @@ def test_a_submission_that_kills_its_worker_twice_fails_as_crashed_and_the_queue
     else:  # the sandbox contained it: an ordinary report
         assert crashed["status"] == "done" and crashed["attempts"] == 1
     one_current_report(student, killer)
-    assert student.wait(good)["status"] == "done"
+    graded = student.wait(good)
+    assert graded["status"] == "done" and graded["attempts"] == 1  # never charged for the killer's crashes
     assert all(t["outcome"] == "pass" or t["diagnoses"] == ["too-slow"]
                for t in one_current_report(student, good)["report"]["tests"])
     assert svc.api().get("/healthz").status_code == 200
