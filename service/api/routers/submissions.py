@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from graders.framework.report import Report
-from service.db import QUEUED, GradingReport, Submission, User
+from service.db import DONE, FAILED, QUEUED, GradingReport, Submission, User
 from service.db.models import utcnow
 from service.submission_file import UnreadableSubmission, source_from_file
 from service.worker.queue import queued_count
@@ -35,7 +35,7 @@ from .exercises import find
 router = APIRouter(tags=["submissions"], responses=documented(401, 404, 422))
 
 ID = Annotated[int, Path(ge=1, le=2**31 - 1, description="Submission id.")]
-TERMINAL = ("done", "failed")
+TERMINAL = (DONE, FAILED)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MULTIPART_SCHEMA = {
     "type": "object",
@@ -93,6 +93,8 @@ def read_submission(state: ServiceState, submission_id: int, user: Principal) ->
 
 
 def _retry_after_queue(state: ServiceState, queued: int) -> int:
+    """Seconds the workers need to grade a tenth of the queue (at this process's mean grading time),
+    between 1 s and 5 min: long enough that retries do not arrive as a second spike."""
     hists = state.context.metrics.grading_seconds
     graded = sum(h.total for h in hists.values())
     mean = sum(h.sum for h in hists.values()) / graded if graded else 1.0
