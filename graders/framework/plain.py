@@ -193,7 +193,9 @@ def encode_parts(value: Any) -> list[bytes | memoryview]:
         if t is float:
             return ["f", repr(v)]
         if t is str:
-            return ["s", v[:MAX_STRING]]
+            if len(v) > MAX_STRING:  # never truncate silently: callers send long text as bytes
+                raise NotPlain(f"a string of {len(v)} characters is longer than {MAX_STRING}")
+            return ["s", v]
         if t is tuple:
             return ["t", [node(x) for x in v]]
         if t is list:

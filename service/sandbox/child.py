@@ -294,7 +294,9 @@ def serve(sock: socket.socket, request: dict, layers: list[str]) -> None:
 
     filename = str(request.get("filename") or "submission.py")
     try:
-        namespace = execution.load_submission(str(request["source"]), filename)
+        source = request["source"]
+        source = source.tobytes().decode("utf-8", "surrogatepass") if hasattr(source, "tobytes") else str(source)
+        namespace = execution.load_submission(source, filename)
         reply = {"loaded": True, "layers": layers}
     except execution.Fault as fault:
         reply = {"fault": [fault.code, fault.message], "layers": layers}

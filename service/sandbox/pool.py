@@ -15,11 +15,12 @@ import queue
 import select
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from graders.framework.plain import WireError, decode
 
 from .channel import HEADER
-from .session import HELLO_TIMEOUT, Sandbox
+from .session import HELLO_TIMEOUT, Sandbox, ordered
 from .zygote import Runtime, SandboxStartError, Zygote
 
 log = logging.getLogger("nngrade.sandbox")
@@ -72,6 +73,7 @@ class SandboxPool:
         self.layers: list[str] = []
         self._thread: threading.Thread | None = None
         self._runtime: Runtime | None = None
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-zygote")
 
     # ------------------------------------------------------------------ zygote
 
@@ -89,7 +91,10 @@ class SandboxPool:
             zygote = Zygote(use_bwrap=self.use_bwrap, disabled=self.disabled, runtime=self._runtime,
                             tmpfs_mb=self.tmpfs_mb)
             try:
-                zygote.start()
+                # bwrap --die-with-parent ties the sandbox to the *thread* that started it
+                # (PR_SET_PDEATHSIG): start it from the pool's own long-lived thread, never from
+                # a request or worker thread that may exit.
+                self._starter.submit(zygote.start).result()
             except SandboxStartError as exc:
                 self.error = str(exc)
                 raise
@@ -103,13 +108,13 @@ class SandboxPool:
             zygote = self._ensure_zygote()
             try:
                 rpc, out_fd, keeper = zygote.spawn()
-                sandbox = Sandbox(rpc, out_fd, keeper, zygote.outer_layers)
+                sandbox = Sandbox(rpc, out_fd, keeper, zygote.outer_layers, zygote=zygote)
                 try:
                     sandbox.layers = read_hello(sandbox)
                 except SandboxStartError:
                     sandbox.close()
                     raise
-                self.layers = sandbox.outer_layers + sandbox.layers
+                self.layers = list(ordered(sandbox.outer_layers + sandbox.layers))
                 return sandbox
             except SandboxStartError as exc:
                 self.error = str(exc)
@@ -151,8 +156,9 @@ class SandboxPool:
                 sandbox = self._ready.get_nowait()
             except queue.Empty:
                 return self.spawn()
-            if not sandbox.closed and sandbox.rpc.fileno() >= 0:
+            if not sandbox.closed and sandbox.rpc.fileno() >= 0 and sandbox.zygote_alive():
                 return sandbox
+            sandbox.close()  # it died with its zygote: never hand it to a submission
 
     def _discard_ready(self) -> None:
         while True:
@@ -175,3 +181,4 @@ class SandboxPool:
             if self._runtime is not None:
                 self._runtime.cleanup()
                 self._runtime = None
+        self._starter.shutdown(wait=False)

@@ -17,6 +17,8 @@ import socket
 import time
 from typing import Any
 
+import numpy as np
+
 from graders.framework.plain import NotPlain, WireError, decode, is_plain, to_plain
 from graders.framework.proxy import CallResult, Limits, StudentFault, result_from_message
 
@@ -30,10 +32,22 @@ SANDBOX_CODES = frozenset({"syntax-error", "forbidden-import", "exception", "mem
 HELLO_TIMEOUT = 10.0
 
 
+#: Reports list the layers in this order, whoever assembled the list.
+LAYER_ORDER = ("process", "empty-env", "bwrap", "namespaces", "tmpfs", "proc-hidden", "rlimits", "no-capabilities",
+               "no-new-privs", "seccomp")
+
+
+def ordered(layers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    known = [layer for layer in LAYER_ORDER if layer in layers]
+    return tuple(known + sorted(set(layers) - set(known)))
+
+
 class Sandbox:
     """The three descriptors of one spawned sandbox, before it is given a submission."""
 
-    def __init__(self, rpc: socket.socket, out_fd: int, keeper: socket.socket, outer_layers: list[str]):
+    def __init__(self, rpc: socket.socket, out_fd: int, keeper: socket.socket, outer_layers: list[str],
+                 zygote: Any = None):
+        self.zygote = zygote
         self.rpc = rpc
         self.out_fd = out_fd
         self.keeper = keeper
@@ -42,6 +56,10 @@ class Sandbox:
         self.closed = False
         rpc.setblocking(False)
         os.set_blocking(out_fd, False)
+
+    def zygote_alive(self) -> bool:
+        """False once the zygote it was forked from has died (taking it along)."""
+        return self.zygote is None or self.zygote.alive()
 
     def close(self) -> None:
         """Kill the sandbox's whole process tree (via its keeper) and release everything."""
@@ -65,7 +83,7 @@ class SandboxSession:
     def __init__(self, sandbox: Sandbox, limits: Limits):
         self.sandbox = sandbox
         self.limits = limits
-        self.isolation: tuple[str, ...] = tuple(sandbox.outer_layers + sandbox.layers)
+        self.isolation: tuple[str, ...] = ordered(sandbox.outer_layers + sandbox.layers)
         self._output = bytearray()
         self._output_total = 0
         self._deadline = time.monotonic() + limits.wall_seconds
@@ -217,13 +235,14 @@ class SandboxSession:
     def load(self, source: str, filename: str) -> None:
         limits = {"cpu_seconds": self.limits.cpu_seconds, "memory_mb": self.limits.memory_mb,
                   "processes": self.limits.processes}
-        self._send({"op": "load", "source": source, "filename": filename, "limits": limits})
+        data = np.frombuffer(source.encode("utf-8", "surrogatepass"), dtype=np.uint8)  # any size, no string cap
+        self._send({"op": "load", "source": data, "filename": filename[:200], "limits": limits})
         reply = self._recv(self._deadline, "while your module was imported")
         if type(reply) is not dict:
             raise self._kill("crashed", "The sandbox sent an unexpected answer while loading.")
         layers = reply.get("layers")
         if type(layers) is list:
-            self.isolation = tuple(dict.fromkeys(self.sandbox.outer_layers + [str(x)[:40] for x in layers[:20]]))
+            self.isolation = ordered(self.sandbox.outer_layers + [str(x)[:40] for x in layers[:20]])
         if "fault" in reply:
             self.sandbox.close()
             raise self._reported_fault(reply["fault"], fatal=False)

@@ -1,10 +1,10 @@
-"""dense_backward raises from a helper (a shape mistake)."""
+"""dense_backward raises from a helper (a shape mistake: (B, n_in) @ (n_in + 1, n_out) never aligns)."""
 
 import numpy as np
 
 
 def _weight_gradient(X, dY):
-    return X @ dY  # (B, n_in) @ (B, n_out): the shapes do not align
+    return X @ np.ones((X.shape[1] + 1, dY.shape[1]))
 
 
 def dense_forward(X, W, b):
