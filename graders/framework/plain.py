@@ -209,6 +209,7 @@ def encode_parts(value: Any) -> list[bytes | memoryview]:
     tree = node(value)
     meta = [[a.dtype.str, list(a.shape)] for a in arrays]
     header = json.dumps({"t": tree, "a": meta}, separators=(",", ":")).encode()
+    header += b" " * (-(8 + len(header)) % 8)  # JSON allows trailing spaces: array data starts 8-aligned
     parts: list[bytes | memoryview] = [MAGIC + struct.pack("<I", len(header)) + header]
     for a in arrays:
         if a.size:
@@ -223,6 +224,9 @@ def encode(value: Any) -> bytes:
 
 def decode(data: bytes | bytearray | memoryview, *, max_bytes: int) -> Any:
     """Decode bytes made by :func:`encode`, validating everything before allocating.
+
+    Given a writable buffer (a ``bytearray`` the caller owns and does not reuse), aligned
+    arrays are returned as views into it instead of copies.
 
     Raises
     ------
@@ -271,7 +275,9 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int) -> Any:
     arrays = []
     offset = 8 + hlen
     for dtype, shape, nbytes in specs:
-        arr = np.frombuffer(view[offset : offset + nbytes], dtype=dtype).reshape(shape).copy()
+        arr = np.frombuffer(view[offset : offset + nbytes], dtype=dtype).reshape(shape)
+        if not (arr.flags.writeable and arr.flags.aligned):
+            arr = arr.copy()  # else: a view into the caller's (writable, private) buffer, no copy
         arrays.append(arr)
         offset += nbytes
 

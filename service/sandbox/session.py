@@ -88,6 +88,7 @@ class SandboxSession:
         self._output_total = 0
         self._deadline = time.monotonic() + limits.wall_seconds
         self._dead: StudentFault | None = None
+        self._stopping = False
 
     # ------------------------------------------------------------------ protocol
 
@@ -125,6 +126,8 @@ class SandboxSession:
             if room > 0:
                 self._output += chunk[:room]
             if self._output_total > cap:
+                if self._stopping:  # already being stopped: what it keeps printing is not read
+                    return
                 raise self._kill("output-limit",
                                  f"Your code printed more than {self.limits.output_kb} KB; the sandbox was stopped. "
                                  f"Remove the prints from loops.")
@@ -178,11 +181,9 @@ class SandboxSession:
     # ------------------------------------------------------------------ endings
 
     def _kill(self, code: str, message: str) -> StudentFault:
-        if self._dead is None and not self.sandbox.closed:
-            try:  # keep what it printed before the end: it is often the best clue
-                self._drain_output()
-            except StudentFault:
-                pass
+        if self._dead is None and not self._stopping and not self.sandbox.closed:
+            self._stopping = True
+            self._drain_output()  # keep what it printed before the end: it is often the best clue
         self.sandbox.close()
         self._dead = StudentFault(code, message, fatal=True)
         return self._dead
