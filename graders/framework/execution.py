@@ -189,8 +189,11 @@ def _same(before: Any, after: Any) -> bool:
 
 
 def invoke(namespace: dict[str, Any], function: str, args: tuple, kwargs: dict[str, Any],
-           *, filename: str = "submission.py") -> dict[str, Any]:
+           *, filename: str = "submission.py", copy_result: bool = True) -> dict[str, Any]:
     """Call ``namespace[function](*args, **kwargs)`` and describe what happened.
+
+    ``copy_result=False`` (the sandbox, which encodes the value at once) lets already-plain
+    arrays through uncopied; in-process, results are always copied away from student objects.
 
     Returns
     -------
@@ -238,7 +241,7 @@ def invoke(namespace: dict[str, Any], function: str, args: tuple, kwargs: dict[s
     mutated = [str(i) for i, (b, a) in enumerate(zip(before_args, call_args)) if not _same(b, a)]
     mutated += [k for k in before_kwargs if not _same(before_kwargs[k], call_kwargs.get(k))]
     try:
-        value = to_plain(result, where=f"the value returned by `{function}`")
+        value = to_plain(result, where=f"the value returned by `{function}`", copy=copy_result)
     except NotPlain as exc:
         return {"fault": ["bad-return-type", str(exc)], "warnings": caught}
     except MemoryError:

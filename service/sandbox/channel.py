@@ -22,11 +22,20 @@ except ImportError:  # inside the sandbox: flat directory
 HEADER = struct.Struct("<Q")
 
 
+SMALL_FRAME = 64 * 1024
+
+
 def frame(message: Any) -> list[bytes | memoryview]:
-    """The buffers of one frame: length prefix, header, then each array's bytes (uncopied)."""
+    """The buffers of one frame: length prefix, header, then each array's bytes.
+
+    A small frame is joined into one buffer (one system call to send); a large one keeps
+    its arrays as they are (no copy).
+    """
     parts = encode_parts(message)
     length = sum(len(p) if type(p) is bytes else p.nbytes for p in parts)
     parts[0] = HEADER.pack(length) + parts[0]
+    if length < SMALL_FRAME and len(parts) > 1:
+        return [b"".join(parts)]
     return parts
 
 

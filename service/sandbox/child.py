@@ -310,7 +310,7 @@ def serve(sock: socket.socket, request: dict, layers: list[str]) -> None:
         if type(message) is not dict or message.get("op") != "call":
             os._exit(0)
         result = execution.invoke(namespace, str(message["function"]), tuple(message["args"]),
-                                  dict(message["kwargs"]), filename=filename)
+                                  dict(message["kwargs"]), filename=filename, copy_result=False)
         _flush()
         try:
             channel.send(sock, result)
