@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import pathlib
 import types
 
 import nbformat
@@ -12,10 +13,10 @@ import pytest
 from rich.console import Console
 
 import nngrade
-from conftest import ROOT
 from graders import get_grader
 from graders.framework.report import Report
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE_SOURCE = (ROOT / "reference" / "dense.py").read_text()
 VISIBLE = [c.name for c in get_grader("dense").cases if not c.hidden]
 

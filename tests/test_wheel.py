@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 import exercises
-from conftest import ROOT
 from graders import get_grader
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.timeout(180)
 

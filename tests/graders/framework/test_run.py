@@ -13,7 +13,7 @@ import pathlib
 
 import pytest
 
-from conftest import SOLUTIONS
+SOLUTIONS = pathlib.Path(__file__).resolve().parents[2] / "graders" / "solutions"
 
 FRAMEWORK = SOLUTIONS / "framework"
 

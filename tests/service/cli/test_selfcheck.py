@@ -18,9 +18,10 @@ import pytest
 import typer.main
 
 import exercises
-from conftest import ROOT
 from graders import get_grader
 from graders.framework.report import Report
+
+ROOT = Path(__file__).resolve().parents[3]
 
 REFERENCE = ROOT / "reference" / "dense.py"
 WRONG = '''import numpy as np
