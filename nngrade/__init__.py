@@ -22,20 +22,10 @@ __all__ = ["Report", "assert_case", "check", "check_file", "visible_cases"]
 
 def check_file(exercise: str, path: str | Path, *, include_hidden: bool = False, seed: int | None = None) -> Report:
     """Grade a ``.py`` file or ``.ipynb`` notebook (through the sandbox by default)."""
-    from service.grading import grade
-    from service.submission_file import UnreadableSubmission, source_from_file
-
-    import exercises
+    from service.grading import grade_file
 
     path = Path(path)
-    ex = exercises.get(exercise)
-    try:
-        source = source_from_file(path.name, path.read_bytes())
-    except UnreadableSubmission as exc:
-        from graders.framework.report import rejected
-
-        return rejected(ex.id, ex.version, exc.message)
-    return grade(ex.id, source, filename=path.name, include_hidden=include_hidden, seed=seed)
+    return grade_file(exercise, path.name, path.read_bytes(), include_hidden=include_hidden, seed=seed)
 
 
 def check(exercise: str, namespace: dict[str, Any] | types.ModuleType | None = None, *, show: bool = True) -> Report:

@@ -17,6 +17,7 @@ from graders.framework.report import Report, rejected
 from graders.framework.run import Submission, run_grader
 
 from .config import Settings, get_settings
+from .submission_file import UnreadableSubmission, source_from_file
 
 
 class ReferencesMissing(RuntimeError):
@@ -79,3 +80,14 @@ def grade(exercise: str, source: str, *, filename: str = "submission.py", includ
     return run_grader(get_grader(ex.id), runner, Submission(source, filename), exercise_version=ex.version,
                       limits=ex.limits.capped(settings.limit_caps), visible_oracle=_stored(ex.id),
                       hidden_oracle=hidden, seed=seed)
+
+
+def grade_file(exercise: str, filename: str, data: bytes, **options) -> Report:
+    """Grade an uploaded file's bytes (``.py`` or ``.ipynb``); one that cannot be read at all
+    gets a ``rejected`` report.  ``options`` are those of :func:`grade`."""
+    ex = exercises.get(exercise)
+    try:
+        source = source_from_file(filename, data)
+    except UnreadableSubmission as exc:
+        return rejected(ex.id, ex.version, exc.message)
+    return grade(ex.id, source, filename=filename, **options)

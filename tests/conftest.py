@@ -29,15 +29,14 @@ def runner():
 
 @pytest.fixture(scope="session")
 def grade_file(runner):
-    """``grade_file(exercise, path, include_hidden=True, seed=None) -> Report`` through :func:`runner`."""
-    from nngrade import check_file  # noqa: F401  (same path as the CLI)
-    from service.grading import grade
-    from service.submission_file import source_from_file
+    """``grade_file(exercise, path, include_hidden=True, seed=None) -> Report`` through :func:`runner`,
+    by the same path as ``nngrade check`` and the service's workers."""
+    from service.grading import grade_file as grade_upload
 
     def _grade(exercise: str, path: pathlib.Path, include_hidden: bool = True, seed: int | None = None):
         path = pathlib.Path(path)
-        source = source_from_file(path.name, path.read_bytes())
-        return grade(exercise, source, filename=path.name, include_hidden=include_hidden, seed=seed, runner=runner)
+        return grade_upload(exercise, path.name, path.read_bytes(), include_hidden=include_hidden, seed=seed,
+                            runner=runner)
 
     return _grade
 

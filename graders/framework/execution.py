@@ -146,15 +146,17 @@ def load_submission(source: str, filename: str = "submission.py") -> dict[str, A
 # --------------------------------------------------------------------------- calls
 
 
-def _materialize(value: Any) -> Any:
-    """Turn :class:`Rng` leaves into generators (the arrays are already private copies)."""
+def materialize(value: Any, *, copy: bool = False) -> Any:
+    """Turn :class:`Rng` leaves into generators; with ``copy``, arrays into private copies."""
     t = type(value)
     if t is Rng:
         return value.make()
     if t in (tuple, list):
-        return t(_materialize(v) for v in value)
+        return t(materialize(v, copy=copy) for v in value)
     if t is dict:
-        return {k: _materialize(v) for k, v in value.items()}
+        return {k: materialize(v, copy=copy) for k, v in value.items()}
+    if copy and t is np.ndarray:
+        return value.copy()
     return value
 
 
@@ -209,8 +211,8 @@ def invoke(namespace: dict[str, Any], function: str, args: tuple, kwargs: dict[s
         return {"fault": ["missing-function",
                           f"`{function}` {what} in your file. Define it at module level with the "
                           f"signature given in the statement."], "warnings": []}
-    call_args = tuple(_materialize(a) for a in args)
-    call_kwargs = {k: _materialize(v) for k, v in kwargs.items()}
+    call_args = tuple(materialize(a) for a in args)
+    call_kwargs = {k: materialize(v) for k, v in kwargs.items()}
     before_args = _snapshot(call_args)
     before_kwargs = _snapshot(call_kwargs)
     caught: list[str] = []

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .case import StaleExpectations, digest
+from .execution import materialize
 from .plain import decode, encode, to_plain
 
 MAX_STORED = 64 * 1024 * 1024
@@ -36,27 +37,14 @@ def load_reference(exercise: str) -> ModuleType | None:
         raise
 
 
-def _materialize(value: Any) -> Any:
-    from .plain import Rng
-
-    if type(value) is Rng:
-        return value.make()
-    if type(value) in (tuple, list):
-        return type(value)(_materialize(v) for v in value)
-    if type(value) is dict:
-        return {k: _materialize(v) for k, v in value.items()}
-    if type(value) is np.ndarray:
-        return value.copy()
-    return value
-
-
 class ReferenceOracle:
     def __init__(self, module: ModuleType):
         self.module = module
 
     def expected(self, key: str, function: str, args: tuple, kwargs: dict[str, Any]) -> Any:
         fn = getattr(self.module, function)
-        return to_plain(fn(*_materialize(args), **_materialize(kwargs)), where=f"reference {function}")
+        return to_plain(fn(*materialize(args, copy=True), **materialize(kwargs, copy=True)),
+                        where=f"reference {function}")
 
 
 class RecordingOracle(ReferenceOracle):

@@ -107,41 +107,32 @@ def check(exercise: str, file: Path,
           in_process: Annotated[bool, typer.Option("--in-process", help="Run the code in this process, without the "
                                                    "sandbox (only for code you trust).")] = False) -> None:
     """Grade FILE (.py or .ipynb) locally and print the report.  Exit status 0 on full marks."""
-    from graders.framework.proxy import InProcessRunner
-    from service.grading import ReferencesMissing, grade
-    from service.submission_file import UnreadableSubmission, source_from_file
-    from graders.framework.report import rejected
+    from graders.framework.proxy import InProcessRunner, RunnerUnavailable
+    from service.grading import ReferencesMissing, grade_file
 
     ex = _exercise(exercise)
     if not file.is_file():
         err.print(f"[red]{file}: no such file[/]")
         raise typer.Exit(2)
+    printed = io.StringIO()
     try:
-        source = source_from_file(file.name, file.read_bytes())
-    except UnreadableSubmission as exc:
-        report = rejected(ex.id, ex.version, exc.message)
-    else:
-        from service.sandbox import IsolationUnavailable, SandboxStartError
-
-        printed = io.StringIO()
-        # Code run in this process (--in-process) must not print into the report (--json);
-        # the sandbox captures its own output, and its warnings belong on stderr.
-        capture = (contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed)) if in_process else ()
-        try:
-            with contextlib.ExitStack() as stack:
-                for cm in capture:
-                    stack.enter_context(cm)
-                report = grade(ex.id, source, filename=file.name, include_hidden=all_cases, seed=seed,
-                               runner=InProcessRunner() if in_process else None)
-        except ReferencesMissing as exc:
-            err.print(f"[red]--all: {exc}[/]")
-            raise typer.Exit(2) from None
-        except (IsolationUnavailable, SandboxStartError) as exc:
-            err.print(f"[red]The sandbox cannot grade: {exc}[/]")
-            raise typer.Exit(3) from None
-        if printed.getvalue() and not report.output:
-            text = printed.getvalue()
-            report.output = text if len(text) <= MAX_PRINTED else text[:MAX_PRINTED] + "\n… [cut]"
+        with contextlib.ExitStack() as capture:
+            # Code run in this process (--in-process) must not print into the report (--json);
+            # the sandbox captures its own output, and its warnings belong on stderr.
+            if in_process:
+                capture.enter_context(contextlib.redirect_stdout(printed))
+                capture.enter_context(contextlib.redirect_stderr(printed))
+            report = grade_file(ex.id, file.name, file.read_bytes(), include_hidden=all_cases, seed=seed,
+                                runner=InProcessRunner() if in_process else None)
+    except ReferencesMissing as exc:
+        err.print(f"[red]--all: {exc}[/]")
+        raise typer.Exit(2) from None
+    except RunnerUnavailable as exc:
+        err.print(f"[red]The sandbox cannot grade: {exc}[/]")
+        raise typer.Exit(3) from None
+    if printed.getvalue() and not report.output:
+        text = printed.getvalue()
+        report.output = text if len(text) <= MAX_PRINTED else text[:MAX_PRINTED] + "\n… [cut]"
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     else:

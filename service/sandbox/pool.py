@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import select
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from graders.framework.plain import WireError, decode
+from graders.framework.plain import WireError
 
-from .channel import HEADER
+from . import channel
 from .session import HELLO_TIMEOUT, Sandbox, ordered
 from .zygote import Runtime, SandboxStartError, Zygote
 
@@ -29,27 +28,13 @@ FULL_ISOLATION = frozenset({"bwrap", "namespaces", "seccomp", "rlimits", "no-new
 
 def read_hello(sandbox: Sandbox, timeout: float = HELLO_TIMEOUT) -> list[str]:
     """The first message of a fresh sandbox: the layers its keeper achieved (no student code ran yet)."""
-    deadline = time.monotonic() + timeout
-    buf = bytearray()
-    need = HEADER.size
-    length = None
-    while len(buf) < need:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([sandbox.rpc], [], [], remaining)[0]:
-            raise SandboxStartError("a new sandbox did not report in time")
-        chunk = sandbox.rpc.recv(need - len(buf))
-        if not chunk:
-            raise SandboxStartError("a new sandbox exited during set-up")
-        buf += chunk
-        if length is None and len(buf) == HEADER.size:
-            (length,) = HEADER.unpack(buf)
-            if length > 65536:
-                raise SandboxStartError("a new sandbox sent a malformed greeting")
-            need = HEADER.size + length
+    sandbox.rpc.settimeout(timeout)
     try:
-        hello = decode(bytes(buf[HEADER.size:]), max_bytes=65536)
-    except WireError as exc:
-        raise SandboxStartError(f"a new sandbox sent a malformed greeting: {exc}") from None
+        hello = channel.recv(sandbox.rpc, max_bytes=65536)
+    except (OSError, EOFError, WireError) as exc:  # socket.timeout is an OSError
+        raise SandboxStartError(f"a new sandbox did not report its layers: {type(exc).__name__}: {exc}") from None
+    finally:
+        sandbox.rpc.setblocking(False)
     layers = hello.get("hello") if type(hello) is dict else None
     if type(layers) is not list:
         raise SandboxStartError("a new sandbox sent a malformed greeting")

@@ -22,8 +22,7 @@ from graders.framework.report import CaseReport, Report, rejected
 from service.config import Settings, get_settings
 from service.db import DONE, FAILED, QUEUED, Database
 from service.db.models import utcnow
-from service.grading import default_runner, grade
-from service.submission_file import UnreadableSubmission, source_from_file
+from service.grading import default_runner, grade_file
 
 from . import queue
 from .metrics import Metrics
@@ -110,12 +109,8 @@ def _run(job: queue.Job, ctx: GradingContext) -> Report:
         ex = exercises.get(job.exercise)
     except exercises.UnknownExercise as exc:
         return rejected(job.exercise, "", f"{exc} (the exercise was removed from the catalog)")
-    try:
-        source = source_from_file(job.filename, job.content)
-    except UnreadableSubmission as exc:
-        return rejected(ex.id, ex.version, exc.message)
-    return grade(ex.id, source, filename=job.filename, include_hidden=True, seed=job.seed, runner=ctx.get_runner(),
-                 settings=ctx.settings)
+    return grade_file(ex.id, job.filename, job.content, include_hidden=True, seed=job.seed,
+                      runner=ctx.get_runner(), settings=ctx.settings)
 
 
 def grade_submission(submission_id: int, *, claim: str | None = None,

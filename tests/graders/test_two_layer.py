@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 import re
 
 import numpy as np
 import pytest
+from solution_checks import assert_cli_report
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "graders" / "solutions" / "two_layer"
@@ -178,16 +178,4 @@ def test_grader_data_is_balanced_and_held_out_points_are_new():
                                         (FOLDER / "relu_mask_no_bias.py", False)])
 def test_cli_check_json_all(nngrade_cli, path, full):
     done = nngrade_cli("check", "two_layer", str(path), "--json", "--all")
-    report = json.loads(done.stdout)
-    assert done.returncode == (0 if full else 1), done.stderr
-    assert report["exercise"] == "two_layer"
-    assert report["status"] == "graded"
-    assert report["hidden_included"] is True
-    assert {t["visibility"] for t in report["tests"]} == {"visible", "hidden"}
-    if full:
-        assert report["score"] == report["max_score"]
-        assert report["diagnoses"] == []
-    else:
-        assert report["score"] < report["max_score"]
-        assert "relu-grad-wrong-point" in report["diagnoses"]
-        assert any("relu-grad-wrong-point" in t["diagnoses"] for t in report["tests"])
+    assert_cli_report(done, "two_layer", full=full, code="relu-grad-wrong-point")
