@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 import re
 
+from graders.framework import codes
+
 #: A value shown as the expected one ("expected 0.35"), which hidden feedback must never contain
 #: (a shape, "expected (3, 2)", is no value).
 EXPECTED_VALUE = re.compile(r"expected -?[\d.]")
+
+
+def contract_codes(exercise: str) -> set[str]:
+    """The codes the contract names for ``exercise`` itself (from the registry, which a test holds to the contract)."""
+    return {c.code for c in codes.for_exercise(exercise) if c.contract and c.scope != codes.ANY}
 
 
 def failures(report) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from graders import toeplitz as grader_module
 from graders.framework import checks as C
 from reference.toeplitz import conv_matrix
 from solution_checks import (assert_cli_report, assert_diagnosed, assert_full_marks,
-                             assert_hidden_feedback_shows_no_expected_values)
+                             assert_hidden_feedback_shows_no_expected_values, contract_codes)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "graders" / "solutions" / "toeplitz"
@@ -29,11 +29,13 @@ WRONG = {
     "circulant.py": ["circulant-wraparound"],
     "full_shape.py": ["full-or-valid-shape", "wrong-shape"],
     "valid_shape.py": ["full-or-valid-shape", "wrong-shape"],
+    "full_transposed.py": ["full-or-valid-shape", "wrong-shape"],
+    "valid_transposed.py": ["full-or-valid-shape", "wrong-shape"],
     "float64_always.py": ["wrong-dtype"],
     "flips_in_place.py": ["input-mutated"],
 }
 
-CONTRACT_CODES = {"kernel-not-flipped", "even-kernel-off-by-one", "circulant-wraparound", "full-or-valid-shape"}
+CONTRACT_CODES = contract_codes("toeplitz")
 SIZES = [(k, n) for n in range(1, 13) for k in range(1, n + 1)]
 
 
