@@ -28,10 +28,17 @@ def assert_full_marks(report) -> None:
     assert report.diagnoses == []
 
 
-def assert_diagnosed(report, codes) -> None:
-    for code in codes:
+def assert_codes_registered(report) -> None:
+    """Every code of the report is one the registry lists for its exercise."""
+    allowed = {c.code for c in codes.for_exercise(report.exercise)}
+    assert set(report.diagnoses) <= allowed, set(report.diagnoses) - allowed
+
+
+def assert_diagnosed(report, expected_codes) -> None:
+    for code in expected_codes:
         assert code in report.diagnoses, (code, failures(report))
     assert report.score < report.max_score
+    assert_codes_registered(report)
 
 
 def assert_hidden_feedback_shows_no_expected_values(report) -> None:

@@ -6,7 +6,7 @@ import json
 import pathlib
 
 import pytest
-from solution_checks import contract_codes
+from solution_checks import assert_codes_registered, contract_codes
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "graders" / "solutions" / "lora"
@@ -47,6 +47,7 @@ def test_wrong_solution_is_diagnosed(grade_file, name, codes):
     for code in codes:
         assert code in report.diagnoses, (code, [(t.name, t.message) for t in report.tests])
     assert report.score < report.max_score
+    assert_codes_registered(report)
 
 
 def test_w0_gradient_keeps_half_a_case_when_dA_and_dB_are_right(grade_file):
@@ -77,3 +78,16 @@ def test_cli_grades_a_wrong_file_with_hidden_cases(nngrade_cli):
     assert "lora-mirrored" in report["diagnoses"]
     assert report["score"] < report["max_score"]
     assert {t["visibility"] for t in report["tests"]} == {"visible", "hidden"}
+
+
+def test_a_wrong_dtype_hides_neither_the_convention_nor_the_generator(grade_file):
+    """float32 factors, A = 0, B from a generator lora_init seeds itself: all three are named."""
+    report = grade_file("lora", FOLDER / "float32_mirrored_self_seeded.py", include_hidden=False)
+    by_name = {t.name: t for t in report.tests}
+    init = by_name["init: shapes, B = 0, A of rank r"]
+    assert init.diagnoses == ["wrong-dtype", "lora-mirrored"] and init.score == 0
+    assert "A has dtype float32; expected float64" in init.message and "mirrored convention" in init.message
+    again = by_name["init: reproducible for equal seeds, different for different seeds"]
+    assert again.diagnoses == ["wrong-dtype", "global-random"] and again.score == 0
+    assert "a generator it seeds itself" in again.message
+    assert report.diagnoses.count("wrong-dtype") == 1

@@ -133,3 +133,10 @@ def test_hidden_feedback_never_shows_expected_values(grade_file):
 def test_cli_check_json_all(nngrade_cli, path, full):
     done = nngrade_cli("check", "toeplitz", str(path), "--json", "--all")
     assert_cli_report(done, "toeplitz", full=full, code="circulant-wraparound")
+
+
+def test_the_transposed_full_layout_is_named(grade_file):
+    report = grade_file("toeplitz", FOLDER / "full_transposed.py", include_hidden=False)
+    case = next(t for t in report.tests if t.name == "odd kernel: k = 3, n = 6")
+    assert case.diagnoses == ["wrong-shape", "full-or-valid-shape"]
+    assert "T has shape (6, 8)" in case.message and "transpose of the matrix of mode='full'" in case.message
