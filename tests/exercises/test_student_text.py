@@ -76,5 +76,13 @@ def test_messages_and_hints_use_the_course_titles(path):
     assert found == []
 
 
+def test_messages_do_not_spell_out_their_codes():
+    """A message says what went wrong; its code travels in the diagnoses (and the registry explains it)."""
+    written = re.compile(r"\((?:" + "|".join(re.escape(c) for c in codes.CODES if "-" in c) + r")\)")
+    found = [(path.name, line, text[:80]) for path in GRADER_SOURCES for line, text in student_strings(path)
+             if written.search(text)]
+    assert found == []
+
+
 def test_code_explanations_use_the_course_titles():
     assert [(c.code, internal_names(c.explanation)) for c in codes.CODES.values() if internal_names(c.explanation)] == []
