@@ -4,7 +4,8 @@
 
 * ``statement.md`` — what the student reads (formulas, shapes, a worked example).
 * ``starter.py`` — the exact signatures with numpydoc docstrings.
-* ``metadata.toml`` — id, title, version, points (total and per case), budgets.
+* ``metadata.toml`` — id, title, version, points (total and per case), budgets, and the
+  ``feedback`` level (``hints``, ``codes`` or ``score``: :mod:`graders.framework.feedback`).
 * ``visible.npz`` — the inputs' digests and expected outputs of the visible cases,
   generated from the references by ``nngrade exercises regen``.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from graders.framework.feedback import DEFAULT as DEFAULT_FEEDBACK, check_level
 from graders.framework.proxy import Limits
 
 ROOT = Path(__file__).resolve().parent
@@ -41,6 +43,8 @@ class Exercise:
     points: dict[str, float] = field(hash=False)
     limits: Limits = field(default_factory=Limits)
     summary: str = ""
+    #: How much a report tells: ``hints`` (default), ``codes`` or ``score`` (exam mode).
+    feedback: str = DEFAULT_FEEDBACK
 
     @property
     def folder(self) -> Path:
@@ -80,6 +84,7 @@ def get(exercise: str) -> Exercise:
         points={str(k): float(v) for k, v in meta["points"].items()},
         limits=Limits(**meta.get("limits", {})),
         summary=meta.get("summary", ""),
+        feedback=check_level(meta.get("feedback", DEFAULT_FEEDBACK)),
     )
 
 

@@ -35,11 +35,11 @@ from graders.framework.case import OutputSpec, unpack
 
 grader = Grader("attention", functions=["softmax", "attention", "self_attention_counterexample"])
 
-SOFTMAX = ("softmax(S, axis) = exp(S - S.max(axis, keepdims=True)), divided by its sum along the same axis "
-           "(keepdims=True) (statement, 'Softmax')")
-ATTENTION = "A = softmax(Q @ K.T / sqrt(d_k), axis=1), out = A @ V (statement, 'Attention')"
-COUNTER = ("with Q = K = X the score of token j for token i is x_i . x_j / sqrt(d_k); compare it with x_i . x_i "
-           "(statement, 'When does a token not attend most to itself?')")
+SOFTMAX = "statement, 'Softmax'"
+ATTENTION = "statement, 'Attention'"
+COUNTER = "statement, 'When does a token not attend most to itself?'"
+COUNTER_HINT = (f"with Q = K = X, compare the score x_i . x_j of another token with x_i . x_i; by Cauchy-Schwarz, "
+                f"which tokens x_j can beat it? ({COUNTER})")
 SHAPES = {"P": "the shape of S", "out": "(T_q, d_v)", "A": "(T_q, T_k)", "X": "(T, d_k)"}
 #: Every row of A (every slice of P along the axis) must sum to 1 within this.
 SUM_TOL = 1e-12
@@ -47,44 +47,49 @@ SUM_TOL = 1e-12
 OTHER_AXIS_TOL = 1e-9
 #: A counterexample's off-diagonal weight must beat the diagonal one by more than this.
 MARGIN = 1e-9
-OVERFLOW = ("np.exp overflowed (exp(710) is already inf in float64) or a row of zeros was divided by its zero sum. "
-            "Subtract the maximum along the axis before np.exp: the largest exponent becomes 0 and softmax does not "
-            "change, because adding a constant to every score of a row cancels in the division")
+OVERFLOW_HINT = (f"adding the same constant to every score of a slice leaves the softmax unchanged; choose the "
+                 f"constant so that no exponent is large ({SOFTMAX}).")
+NORMALISE_HINT = (f"divide the exponentials by their own sum along the axis, keeping that axis so that the division "
+                  f"lines up with the right entries ({SOFTMAX}).")
+AXIS_HINT = f"the max and the sum both run along the axis asked for ({SOFTMAX})."
 
 
 # --------------------------------------------------------------------------- property checks
 
 
-def weight_findings(P: Any, shape: tuple[int, ...], axis: int, wrong_axis_code: str,
-                    name: str) -> tuple[list[str], list[str]]:
-    """What is wrong with weights ``P`` that should sum to 1 along ``axis``: messages and codes."""
+def weight_findings(P: Any, shape: tuple[int, ...], axis: int, wrong_axis_code: str, name: str) -> list[Fail]:
+    """What is wrong with weights ``P`` that should sum to 1 along ``axis``."""
     if type(P) is not np.ndarray or P.dtype.kind != "f" or P.shape != shape or P.ndim == 0:
-        return [], []
+        return []
     if not np.all(np.isfinite(P)):
-        return [f"{name} has nan or inf entries although every score was finite: {OVERFLOW} (softmax-overflow)."], \
-            ["softmax-overflow"]
+        return [Fail(f"{name} has nan or inf entries although every score was finite: np.exp overflowed (exp(710) "
+                     f"is already inf in float64) or a slice of zeros was divided by its zero sum.",
+                     ["softmax-overflow"], hints=[OVERFLOW_HINT])]
     if np.any(P < 0):
-        return [f"{name} has negative entries (the smallest is {P.min():.3g}); softmax weights are exponentials "
-                f"divided by their sum and are never negative (rows-not-normalised). Hint: {SOFTMAX}."], \
-            ["rows-not-normalised"]
+        return [Fail(f"{name} has negative entries (the smallest is {P.min():.3g}); softmax weights are "
+                     f"exponentials divided by their sum and are never negative.", ["rows-not-normalised"],
+                     hints=[NORMALISE_HINT])]
     axis = axis % P.ndim
     sums = P.sum(axis=axis)
     if np.all(np.abs(sums - 1) <= SUM_TOL):
-        return [], []
+        return []
     for k in range(P.ndim):
         if k != axis and np.all(np.abs(P.sum(axis=k) - 1) <= OTHER_AXIS_TOL):
-            return [f"{name} sums to 1 along axis {k}, not along axis {axis} ({wrong_axis_code}). Hint: {SOFTMAX}."], \
-                [wrong_axis_code]
+            return [Fail(f"{name} sums to 1 along axis {k}, not along axis {axis}.", [wrong_axis_code],
+                         hints=[AXIS_HINT])]
     worst = float(np.max(np.abs(sums - 1)))
     if worst <= OTHER_AXIS_TOL:
-        return [f"The sums of {name} along axis {axis} are 1 only up to {worst:.2g}; they must be 1 within "
-                f"{SUM_TOL:g}. Rounding errors that large come from subtracting large numbers, e.g. "
-                f"exp(S - (max + log(sum))) with scores of 1e4: shift first, then normalise the shifted exponentials "
-                f"(rows-not-normalised). Hint: {SOFTMAX}."], ["rows-not-normalised"]
-    return [f"The sums of {name} along axis {axis} range from {sums.min():.15g} to {sums.max():.15g}; each must be 1 "
-            f"within {SUM_TOL:g}, and {name} sums to 1 along no other axis either. Divide exp(...) by its own sum "
-            f"along the axis, keeping that axis (keepdims=True) so that it broadcasts over the right entries "
-            f"(rows-not-normalised). Hint: {SOFTMAX}."], ["rows-not-normalised"]
+        return [Fail(f"The sums of {name} along axis {axis} are 1 only up to {worst:.2g}; they must be 1 within "
+                     f"{SUM_TOL:g}. Rounding errors that large come from subtracting large numbers, e.g. "
+                     f"exp(S - (max + log(sum))) with scores of 1e4.", ["rows-not-normalised"],
+                     hints=[f"shift first, then normalise the shifted exponentials ({SOFTMAX})."])]
+    return [Fail(f"The sums of {name} along axis {axis} range from {sums.min():.15g} to {sums.max():.15g}; each "
+                 f"must be 1 within {SUM_TOL:g}, and {name} sums to 1 along no other axis either.",
+                 ["rows-not-normalised"], hints=[NORMALISE_HINT])]
+
+
+#: A named mistake that explains the weights' sums: the generic finding about them would mislead.
+EXPLAINS_SUMS = {"scale-after-softmax": "rows-not-normalised"}
 
 
 def check_weights_call(ctx: CaseContext, function: str, args: Mapping[str, Any], *, returns: OutputSpec | tuple,
@@ -104,17 +109,18 @@ def check_weights_call(ctx: CaseContext, function: str, args: Mapping[str, Any],
             P = unpack(returns, again.value, function)[weights]
         except Fail:
             P = None
-        found = weight_findings(P, shape, axis, wrong_axis_code, weights)
-        extra = [(m, c) for m, c in zip(*found) if c not in failed.diagnoses]
+        explained = {EXPLAINS_SUMS.get(c) for c in failed.diagnoses}
+        extra = [f for f in weight_findings(P, shape, axis, wrong_axis_code, weights)
+                 if not set(f.diagnoses) & (set(failed.diagnoses) | explained)]
         if not extra:
             raise
-        # The findings carry their own hint: drop the case's generic one that check_call appended.
-        message = failed.message.removesuffix("\n" + ctx.case.tell) if ctx.case.tell else failed.message
-        raise Fail("\n".join([message, *(m for m, _ in extra)]), failed.diagnoses + [c for _, c in extra],
-                   fraction=failed.fraction) from None
-    messages, codes = weight_findings(got[weights], shape, axis, wrong_axis_code, weights)
-    if messages:
-        raise Fail("\n".join(messages), codes, fraction=0.5)
+        # The findings carry their own hint: drop the case's generic one that check_call added.
+        hints = [h for h in failed.hints if h != ctx.case.tell]
+        raise Fail.joined([Fail(failed.message, failed.diagnoses, hints=hints), *extra],
+                          fraction=failed.fraction) from None
+    findings = weight_findings(got[weights], shape, axis, wrong_axis_code, weights)
+    if findings:
+        raise Fail.joined(findings, fraction=0.5)
     return got
 
 
@@ -132,13 +138,13 @@ def softmax_mistakes(ctx: CaseContext, S: np.ndarray, axis: int | None) -> tuple
         if axis is None:
             found.append(Mistake(
                 "softmax-wrong-axis", f"Your softmax normalised along axis {k}; by default (axis=-1) it normalises "
-                f"along the last axis, axis {target}.", f"use the axis argument in both the max and the sum: {SOFTMAX}.",
+                f"along the last axis, axis {target}.", AXIS_HINT,
                 lambda i, e, w=wrong: {"P": w}))
         else:
             last = " (the last axis)" if k == S.ndim - 1 else ""
             found.append(Mistake(
                 "axis-ignored", f"Called with axis={axis}, your softmax normalised along axis {k}{last}: it does "
-                f"not use its axis argument.", f"pass axis to S.max(...) and to .sum(...): {SOFTMAX}.",
+                f"not use its axis argument.", AXIS_HINT,
                 lambda i, e, w=wrong: {"P": w}))
     return tuple(found)
 
@@ -156,15 +162,18 @@ def check_softmax(ctx: CaseContext, S: np.ndarray, axis: int | None = None) -> n
 # --------------------------------------------------------------------------- attention
 
 OUT_TRANSPOSED = Mistake(
-    "out-transposed", "Your out is transposed, shape (d_v, T_q): the course's tokens-as-columns formula V · A.T "
-    "(V.T @ A.T here).", f"tokens are rows here, so out = A @ V, shape (T_q, d_v): {ATTENTION}.",
+    "out-transposed", "Your out is transposed, shape (d_v, T_q): the tokens-as-columns formula V · A.T of the "
+    "chapter on linear layers (V.T @ A.T here).",
+    f"tokens are rows here, so out has one row per query, shape (T_q, d_v) (statement, 'Conventions').",
     lambda i, e: {"out": e["out"].T},
 )
 OUT_USES_A_T = Mistake(
     "out-transposed", "Your out uses A.T (A.T @ V): output row i must mix the values with row i of A, query i's "
-    "weights.", f"out = A @ V: {ATTENTION}.",
+    "weights.", f"row i of out is query i's weighted average of the values ({ATTENTION}).",
     lambda i, e: {"out": e["A"].T @ i["V"]},
 )
+SCALE_HINT = (f"the scale belongs to the scores, before the softmax, and depends on the key dimension d_k = "
+              f"Q.shape[1] ({ATTENTION}).")
 
 
 def attention_mistakes(ctx: CaseContext, Q: np.ndarray, K: np.ndarray, V: np.ndarray) -> tuple[Mistake, ...]:
@@ -173,14 +182,21 @@ def attention_mistakes(ctx: CaseContext, Q: np.ndarray, K: np.ndarray, V: np.nda
     _, by_columns = ctx.expected("attention", K, Q, np.zeros((Q.shape[0], 1)))
     _, unscaled = ctx.expected("attention", Q * root, K, V)
     _, by_dk = ctx.expected("attention", Q / root, K, V)
+    by_keys = ctx.expected("attention", Q * root / np.sqrt(K.shape[0]), K, V)[1] if K.shape[0] != Q.shape[1] else None
     return (
         Mistake("softmax-wrong-axis", "Your A is normalised over its columns (softmax along axis 0): every column "
-                "sums to 1 instead of every row.", f"each query's row of weights sums to 1: {ATTENTION}.",
+                "sums to 1 instead of every row.", f"each query's row of weights sums to 1 ({ATTENTION}).",
                 lambda i, e: {"A": by_columns.T}),
-        Mistake("missing-scale", "Your A is softmax(Q @ K.T): the scores are not divided by sqrt(d_k).",
-                f"scale the scores before the softmax: {ATTENTION}.", lambda i, e: {"A": unscaled}),
+        Mistake("missing-scale", "Your A is softmax(Q @ K.T): the scores are not scaled by 1/sqrt(d_k).",
+                SCALE_HINT, lambda i, e: {"A": unscaled}),
         Mistake("scale-by-dk", "Your A divides the scores by d_k instead of sqrt(d_k).",
-                f"the scale is 1/sqrt(d_k) (np.sqrt(d_k)): {ATTENTION}.", lambda i, e: {"A": by_dk}),
+                f"the scale is one over the square root of d_k ({ATTENTION}).", lambda i, e: {"A": by_dk}),
+        Mistake("scale-by-keys", f"Your A divides the scores by sqrt(T_k) = sqrt({K.shape[0]}), the square root of "
+                f"the number of keys, instead of by sqrt(d_k) = sqrt({Q.shape[1]}).", SCALE_HINT,
+                lambda i, e: {"A": by_keys} if by_keys is not None else {}),
+        Mistake("scale-after-softmax", "Your A is softmax(Q @ K.T) / sqrt(d_k): the scale was applied to the weights "
+                "after the softmax, so every row sums to 1/sqrt(d_k) instead of 1.", SCALE_HINT,
+                lambda i, e: {"A": unscaled / root}),
         OUT_TRANSPOSED,
         OUT_USES_A_T,
     )
@@ -220,7 +236,7 @@ def check_counterexample(ctx: CaseContext, T: int, d_k: int) -> None:
         scores = X @ X.T / np.sqrt(d_k)
     if not np.all(np.isfinite(scores)):
         raise Fail(f"With your X (T = {T}, d_k = {d_k}) the scores X @ X.T / sqrt(d_k) overflow to inf, so the "
-                   f"attention weights are not defined. Keep the entries of X moderate (counterexample-invalid).",
+                   f"attention weights are not defined; keep the entries of X moderate.",
                    ["counterexample-invalid", "not-finite"])
     A = self_attention_weights(X)
     diagonal = np.diag(A).copy()
@@ -231,8 +247,7 @@ def check_counterexample(ctx: CaseContext, T: int, d_k: int) -> None:
         raise Fail(f"With Q = K = your X (T = {T}, d_k = {d_k}) every token still attends most to itself: in every "
                    f"row i of A = softmax(X @ X.T / sqrt(d_k), axis=1) the diagonal entry A[i, i] is the largest or "
                    f"tied (closest: row {i}, A[{i}, {i}] = {diagonal[i]:.6g}, best other entry "
-                   f"{others[i].max():.6g}) (counterexample-invalid). Hint: {COUNTER}; by Cauchy-Schwarz, which "
-                   f"tokens x_j can have x_i . x_j > x_i . x_i?", ["counterexample-invalid"])
+                   f"{others[i].max():.6g}).", ["counterexample-invalid"], hints=[COUNTER_HINT])
 
 
 # --------------------------------------------------------------------------- visible cases
@@ -241,7 +256,7 @@ def check_counterexample(ctx: CaseContext, T: int, d_k: int) -> None:
 @grader.case("softmax: rows of a score matrix (default axis)", points=2,
              feeds="S (3, 5), standard normal times 2; softmax(S)",
              expects="P of shape (3, 5), every row summing to 1 within 1e-12, no negative entry",
-             tell=f"Check the formula: {SOFTMAX}.")
+             tell=f"Work through the worked example by hand ({SOFTMAX}).")
 def softmax_rows(ctx: CaseContext) -> None:
     check_softmax(ctx, 2.0 * ctx.rng.standard_normal((3, 5)))
 
@@ -249,18 +264,20 @@ def softmax_rows(ctx: CaseContext) -> None:
 @grader.case("softmax honours axis: axis=0, and a 3-D input", points=2,
              feeds="S (4, 3) with axis=0; S (2, 3, 4) with axis=1, axis=-1 and axis=0",
              expects="P sums to 1 along the axis asked for",
-             tell=f"Use the axis argument everywhere: {SOFTMAX}.")
+             tell=AXIS_HINT)
 def softmax_axes(ctx: CaseContext) -> None:
-    check_softmax(ctx, ctx.rng.standard_normal((4, 3)), axis=0)
-    cube = ctx.rng.standard_normal((2, 3, 4))
-    for axis in (1, -1, 0):
-        check_softmax(ctx, cube, axis=axis)
+    problems = C.Problems()
+    square, cube = ctx.rng.standard_normal((4, 3)), ctx.rng.standard_normal((2, 3, 4))
+    for S, axis in ((square, 0), (cube, 1), (cube, -1), (cube, 0)):
+        with problems.check():
+            check_softmax(ctx, S, axis=axis)
+    problems.raise_if_any()
 
 
 @grader.case("softmax: adding a constant to a row changes nothing", points=1,
              feeds="S (4, 5); S + c[:, None] with c = (0, 37.5, -120, 1000)",
              expects="softmax(S + c[:, None]) == softmax(S), both correct and finite",
-             tell=f"softmax(S + c) = softmax(S) for a constant c per row: {SOFTMAX}.")
+             tell=f"softmax(S + c) = softmax(S) for a constant c per row ({SOFTMAX}).")
 def softmax_shift(ctx: CaseContext) -> None:
     S = ctx.rng.standard_normal((4, 5))
     P = check_softmax(ctx, S)
@@ -271,7 +288,7 @@ def softmax_shift(ctx: CaseContext) -> None:
 @grader.case("softmax: scores of magnitude 1e4 stay finite", points=2,
              feeds="S (3, 4) uniform in [-1e4, 1e4], its last row all close to -1e4",
              expects="finite P, rows summing to 1, equal to the exact softmax",
-             tell=f"Shift by the maximum before np.exp: {SOFTMAX}.")
+             tell=OVERFLOW_HINT)
 def softmax_large(ctx: CaseContext) -> None:
     S = ctx.rng.uniform(-1e4, 1e4, size=(3, 4))
     S[2] = -1e4 + ctx.rng.uniform(0.0, 1.0, size=4)
@@ -281,7 +298,7 @@ def softmax_large(ctx: CaseContext) -> None:
 @grader.case("attention: self-attention, T = 4, d_k = 3", points=3,
              feeds="Q (4, 3), K (4, 3), V (4, 2): standard normal",
              expects="A (4, 4) = softmax(Q @ K.T / sqrt(3), axis=1), out (4, 2) = A @ V; rows of A sum to 1",
-             tell=f"Check the formulas: {ATTENTION}.")
+             tell=f"Work through the worked example by hand ({ATTENTION}).")
 def attention_square(ctx: CaseContext) -> None:
     check_attention(ctx, *tokens(ctx.rng, 4, 4, 3, 2))
 
@@ -289,21 +306,21 @@ def attention_square(ctx: CaseContext) -> None:
 @grader.case("attention: more keys than queries (T_q != T_k)", points=2,
              feeds="Q (2, 4), K (5, 4), V (5, 3): standard normal",
              expects="A (2, 5) with rows summing to 1, out (2, 3)",
-             tell=f"A has one row per query and one column per key: {ATTENTION}.")
+             tell=f"A has one row per query and one column per key ({ATTENTION}).")
 def attention_rectangular(ctx: CaseContext) -> None:
     check_attention(ctx, *tokens(ctx.rng, 2, 5, 4, 3))
 
 
 @grader.case("attention: d_k = 1", points=1,
              feeds="Q (3, 1), K (4, 1), V (4, 2)", expects="A (3, 4), out (3, 2); d_k read from the shapes",
-             tell=f"d_k is Q.shape[1]: {ATTENTION}.")
+             tell=f"d_k is read from the shapes ({ATTENTION}).")
 def attention_dk1(ctx: CaseContext) -> None:
     check_attention(ctx, *tokens(ctx.rng, 3, 4, 1, 2))
 
 
 @grader.case("attention: scores of magnitude 1e4 stay finite", points=1,
              feeds="Q (3, 4), K (4, 4) standard normal times 100, V (4, 2): scores around 1e4",
-             expects="finite A and out, equal to the exact values", tell=f"Use a stable softmax: {SOFTMAX}.")
+             expects="finite A and out, equal to the exact values", tell=OVERFLOW_HINT)
 def attention_large(ctx: CaseContext) -> None:
     check_attention(ctx, *tokens(ctx.rng, 3, 4, 4, 2, scale=100.0))
 
@@ -311,10 +328,13 @@ def attention_large(ctx: CaseContext) -> None:
 @grader.case("counterexample: a token that attends most to another", points=2,
              feeds="(T, d_k) = (3, 2), (2, 1) and (5, 4)",
              expects="X (T, d_k), finite, such that with Q = K = X some row of A has its largest entry off the "
-                     "diagonal", tell=f"Hint: {COUNTER}.")
+                     "diagonal", tell=COUNTER_HINT)
 def counterexample(ctx: CaseContext) -> None:
+    problems = C.Problems()
     for T, d_k in ((3, 2), (2, 1), (5, 4)):
-        check_counterexample(ctx, T, d_k)
+        with problems.check():
+            check_counterexample(ctx, T, d_k)
+    problems.raise_if_any()
 
 
 # --------------------------------------------------------------------------- hidden cases
@@ -333,7 +353,7 @@ def softmax_random(ctx: CaseContext) -> None:
 
 @grader.case("attention: random shapes", points=2, visibility="hidden",
              feeds="T_q, d_v in 1..7, T_k, d_k in 2..7, standard normal", expects="A and out by the formulas",
-             tell=f"Check the formulas: {ATTENTION}.")
+             tell=f"Work through the worked example by hand ({ATTENTION}).")
 def attention_random(ctx: CaseContext) -> None:
     # d_k >= 2 and T_k >= 2: with d_k = 1 the 1/d_k and 1/sqrt(d_k) scales agree, and with one key
     # every row of A is [1] whatever the scale, so the case could not tell the mistakes apart.
@@ -344,12 +364,12 @@ def attention_random(ctx: CaseContext) -> None:
 
 @grader.case("attention: random shapes, large scores", points=1, visibility="hidden",
              feeds="T_q, T_k, d_k, d_v in 2..7, Q and K times 100", expects="finite A and out by the formulas",
-             tell=f"Use a stable softmax: {SOFTMAX}.")
+             tell=OVERFLOW_HINT)
 def attention_random_large(ctx: CaseContext) -> None:
     check_attention(ctx, *tokens(ctx.rng, *(int(v) for v in ctx.rng.integers(2, 8, size=4)), scale=100.0))
 
 
 @grader.case("counterexample: random T and d_k", points=1, visibility="hidden",
-             feeds="T in 2..8, d_k in 1..6", expects="a valid counterexample", tell=f"Hint: {COUNTER}.")
+             feeds="T in 2..8, d_k in 1..6", expects="a valid counterexample", tell=COUNTER_HINT)
 def counterexample_random(ctx: CaseContext) -> None:
     check_counterexample(ctx, int(ctx.rng.integers(2, 9)), int(ctx.rng.integers(1, 7)))

@@ -31,8 +31,8 @@ from graders.framework import checks as C
 
 grader = Grader("dense", functions=["dense_forward", "dense_backward"])
 
-FORWARD = "Y = X @ W.T + b (statement, 'Forward')"
-BACKWARD = "dX = dY @ W, dW = dY.T @ X, db = dY.sum(axis=0) (statement, 'Backward')"
+FORWARD = "statement, 'Forward'"
+BACKWARD = "statement, 'Backward'"
 LARGE_BATCH = (200_000, 2, 1)  # B, n_in, n_out: narrow, so a per-sample loop's overhead dominates
 LARGE_BATCH_BUDGET = 0.100  # seconds per function call, best of three tries
 SHAPES = {"Y": "(B, n_out)", "dX": "(B, n_in)", "dW": "(n_out, n_in)", "db": "(n_out,)"}
@@ -51,57 +51,98 @@ def layer(rng: np.random.Generator, B: int, n_in: int, n_out: int, dtype=np.floa
 
 BIAS_MISSING = Mistake(
     "bias-not-broadcast", "Your Y is X @ W.T without the bias b.",
-    f"add b to every row: {FORWARD}.",
+    f"the layer is affine: every output gets its own bias, in every sample ({FORWARD}).",
     lambda i, e: {"Y": e["Y"] - i["b"]},
 )
 BIAS_AS_COLUMN = Mistake(
     "bias-not-broadcast", "You added b as a column (b[:, None]), so b[j] went to sample j instead of output j.",
-    f"b has shape (n_out,) and broadcasts along the rows of X @ W.T: {FORWARD}.",
+    f"b holds one value per output, so it lines up with the columns of Y, the same for every row ({FORWARD}).",
     lambda i, e: {"Y": e["Y"] - i["b"][None, :] + i["b"][:, None]},
 )
 BIAS_FIRST_ROW = Mistake(
     "bias-not-broadcast", "Only the first sample got the bias.",
-    f"every row of Y gets the same b: {FORWARD}.",
+    f"every sample, every row of Y, gets the same bias ({FORWARD}).",
     lambda i, e: {"Y": np.vstack([e["Y"][:1], e["Y"][1:] - i["b"]])},
 )
 DW_TRANSPOSED = Mistake(
     "dW-transposed", "Your dW is the transpose of the gradient (X.T @ dY, shape (n_in, n_out)).",
-    f"dW must have W's shape (n_out, n_in): {BACKWARD}.",
+    f"a gradient has the shape of what it is the gradient of: dW is shaped like W, (n_out, n_in) ({BACKWARD}).",
     lambda i, e: {"dW": e["dW"].T},
 )
 DW_AVERAGED = Mistake(
     "grad-averaged", "You divided dW by the batch size B.",
-    "the contract sums over the batch and never averages: dW = dY.T @ X. If the loss is a mean, "
-    "that 1/B is already inside dY.",
+    "the layer's gradients sum the samples' contributions; if the loss is a mean, its 1/B is already inside dY "
+    "(statement, 'Conventions').",
     lambda i, e: {"dW": e["dW"] / i["X"].shape[0]},
 )
 DB_AVERAGED = Mistake(
-    "grad-averaged", "You divided db by the batch size B (db = dY.mean(axis=0)).",
-    "db = dY.sum(axis=0): sum over the batch, do not average.",
+    "grad-averaged", "You divided db by the batch size B (a mean of dY over the batch).",
+    "the layer's gradients sum the samples' contributions; if the loss is a mean, its 1/B is already inside dY "
+    "(statement, 'Conventions').",
     lambda i, e: {"db": e["db"] / i["X"].shape[0]},
 )
 DB_AXIS1 = Mistake(
-    "db-wrong-axis", "Your db sums dY over the outputs (axis=1), giving one number per sample.",
-    "db = dY.sum(axis=0): sum over the batch (the rows), shape (n_out,).",
+    "db-wrong-axis", "Your db sums dY over the outputs (axis 1), giving one number per sample.",
+    f"the bias is shared by all samples, so its gradient adds up the samples' rows of dY: one number per output "
+    f"({BACKWARD}).",
     lambda i, e: {"db": i["dY"].sum(axis=1)},
 )
 DB_KEPT_2D = Mistake(
-    "db-wrong-axis", "Your db kept a batch axis: shape (1, n_out) instead of (n_out,).",
-    "db = dY.sum(axis=0) without keepdims, shape (n_out,).",
+    "db-wrong-axis", "Your db kept the batch axis: shape (1, n_out) instead of (n_out,).",
+    f"db has the shape of b, (n_out,): summing over the samples removes that axis ({BACKWARD}).",
     lambda i, e: {"db": i["dY"].sum(axis=0, keepdims=True)},
 )
 DB_TOTAL = Mistake(
     "db-wrong-axis", "Your db sums every entry of dY into one number.",
-    "db = dY.sum(axis=0): one sum per output, shape (n_out,).",
+    f"db has one entry per output, each summing over the samples only ({BACKWARD}).",
     lambda i, e: {"db": np.asarray(i["dY"].sum())},
 )
 DX_W_TRANSPOSE = Mistake(
-    "dX-used-W-transpose", "Your dX uses W.T (dY @ W.T); with W of shape (n_out, n_in) the adjoint is dY @ W.",
-    f"dX = dY @ W, shape (B, n_in). {BACKWARD}.",
+    "dX-used-W-transpose", "Your dX uses W.T (dY @ W.T), the formula of the layout where W is (n_in, n_out).",
+    f"with W stored as (n_out, n_in), check which of W and W.T takes dY's (B, n_out) to X's (B, n_in) "
+    f"({BACKWARD}).",
     lambda i, e: {"dX": i["dY"] @ i["W"].T},
 )
+
+
+def _positive_multiple(difference: np.ndarray, direction: np.ndarray) -> float:
+    """The ``c > 0`` for which ``difference ≈ c * direction`` (least squares); raises if there is none."""
+    scale = float(np.sum(direction * direction))
+    c = float(np.sum(difference * direction)) / scale if scale > 0 else 0.0
+    if not c > 0:
+        raise ValueError("no positive multiple")
+    return c
+
+
+def _dx_with_updated_weights(i, e, a):
+    """dX = dY @ (W - lr * dW) for the learning rate that fits the student's dX best."""
+    step = -(i["dY"] @ e["dW"])
+    lr = _positive_multiple(a["dX"].astype(np.float64) - e["dX"], step)
+    return {"dX": e["dX"] + lr * step}
+
+
+def _dw_with_weight_decay(i, e, a):
+    """dW = dY.T @ X + lam * W for the decay that fits the student's dW best."""
+    lam = _positive_multiple(a["dW"].astype(np.float64) - e["dW"], i["W"])
+    return {"dW": e["dW"] + lam * i["W"]}
+
+
+DX_UPDATED_WEIGHTS = Mistake(
+    "dX-used-updated-weights", "Your dX is computed with weights already changed by an update step "
+    "(dY @ (W - lr * dW)), not with the W of the forward pass.",
+    f"the backward pass computes the gradients of the layer as it was in the forward pass; updating the "
+    f"weights is a separate step that comes after ({BACKWARD}).",
+    _dx_with_updated_weights, fit=True,
+)
+WEIGHT_DECAY = Mistake(
+    "weight-decay-in-grad", "Your dW carries an L2 weight-decay term (a multiple of W added to dY.T @ X).",
+    "dense_backward returns the gradient of the loss L alone; a regularizer, if you want one, belongs to the "
+    "optimizer or the loss, not to this layer's gradient (statement, 'Conventions').",
+    _dw_with_weight_decay, fit=True,
+)
 FORWARD_MISTAKES = (BIAS_MISSING, BIAS_AS_COLUMN, BIAS_FIRST_ROW)
-BACKWARD_MISTAKES = (DW_TRANSPOSED, DW_AVERAGED, DB_AVERAGED, DB_AXIS1, DB_KEPT_2D, DB_TOTAL, DX_W_TRANSPOSE)
+BACKWARD_MISTAKES = (DW_TRANSPOSED, DW_AVERAGED, DB_AVERAGED, DB_AXIS1, DB_KEPT_2D, DB_TOTAL, DX_W_TRANSPOSE,
+                     DX_UPDATED_WEIGHTS, WEIGHT_DECAY)
 
 
 def check_forward(ctx: CaseContext, X, W, b) -> dict:
@@ -119,7 +160,7 @@ def check_backward(ctx: CaseContext, X, W, dY) -> dict:
 
 @grader.case("forward: small batch", points=2,
              feeds="X (4, 3), W (2, 3), b (2,): standard normal", expects="Y = X @ W.T + b, shape (4, 2)",
-             tell=f"Check the formula: {FORWARD}.")
+             tell=f"Work through the worked example by hand ({FORWARD}).")
 def forward_small(ctx: CaseContext) -> None:
     X, W, b, _ = layer(ctx.rng, 4, 3, 2)
     check_forward(ctx, X, W, b)
@@ -136,7 +177,7 @@ def forward_square(ctx: CaseContext) -> None:
 @grader.case("backward: small batch", points=3,
              feeds="X (5, 4), W (3, 4), dY (5, 3): standard normal",
              expects="dX (5, 4), dW (3, 4), db (3,) by the formulas of the statement",
-             tell=f"Check the formulas: {BACKWARD}.")
+             tell=f"Check each gradient's shape, then its values on the worked example ({BACKWARD}).")
 def backward_small(ctx: CaseContext) -> None:
     X, W, _, dY = layer(ctx.rng, 5, 4, 3)
     check_backward(ctx, X, W, dY)
@@ -144,7 +185,7 @@ def backward_small(ctx: CaseContext) -> None:
 
 @grader.case("backward: square weights (n_in = n_out)", points=2,
              feeds="X (4, 3), W (3, 3), dY (4, 3)", expects="dX = dY @ W (not dY @ W.T), dW, db",
-             tell=f"Check the formulas: {BACKWARD}.")
+             tell=f"With a square W the shapes cannot tell W from W.T; the values can ({BACKWARD}).")
 def backward_square(ctx: CaseContext) -> None:
     X, W, _, dY = layer(ctx.rng, 4, 3, 3)
     check_backward(ctx, X, W, dY)
@@ -152,54 +193,68 @@ def backward_square(ctx: CaseContext) -> None:
 
 @grader.case("edge shapes: B = 1, n_in = 1, n_out = 1", points=2,
              feeds="three layers: B = 1 (1, 3)->(2,); n_in = 1 (4, 1)->(3,); n_out = 1 (4, 3)->(1,)",
-             expects="forward and backward keep every axis, even of length 1",
-             tell="Do not squeeze axes of length 1 away: shapes stay (B, n_out), (n_out, n_in), (n_out,).")
+             expects="forward and backward keep every axis, even of length 1")
 def edge_shapes(ctx: CaseContext) -> None:
+    problems = C.Problems()
     for B, n_in, n_out in ((1, 3, 2), (4, 1, 3), (4, 3, 1)):
         X, W, b, dY = layer(ctx.rng, B, n_in, n_out)
-        check_forward(ctx, X, W, b)
-        check_backward(ctx, X, W, dY)
+        with problems.check():
+            check_forward(ctx, X, W, b)
+        with problems.check():
+            check_backward(ctx, X, W, dY)
+    problems.raise_if_any()
 
 
 @grader.case("float32 in, float32 out", points=1,
              feeds="X, W, b, dY as float32 (B = 6, n_in = 5, n_out = 4)",
-             expects="Y, dX, dW, db all float32, values within float32 tolerance",
-             tell="Do not build arrays with a fixed dtype (np.zeros(..., dtype=float)); derive them from the inputs.")
+             expects="Y, dX, dW, db all float32, values within float32 tolerance")
 def float32(ctx: CaseContext) -> None:
     X, W, b, dY = layer(ctx.rng, 6, 5, 4, np.float32)
-    check_forward(ctx, X, W, b)
-    check_backward(ctx, X, W, dY)
+    problems = C.Problems()
+    with problems.check():
+        check_forward(ctx, X, W, b)
+    with problems.check():
+        check_backward(ctx, X, W, dY)
+    problems.raise_if_any()
+
+
+def gradient_sums(ctx: CaseContext, X, W, dY, label: str, problems: C.Problems):
+    """The student's ``(dW, db)`` for ``X, W, dY``, conformed to the contract's shapes (None where they
+    cannot be compared); a ``db`` kept 2-D is named as such."""
+    value = ctx.call("dense_backward", X, W, dY).value
+    _, dW, db = (C.as_array(v, n) for v, n in zip(C.as_tuple(value, ("dX", "dW", "db"), "dense_backward"),
+                                                   ("dX", "dW", "db")))
+    n_out = W.shape[0]
+    if db.shape == (1, n_out) and n_out > 1:
+        problems.add(DB_KEPT_2D.fail())
+    return (C.conform(dW, W.shape, None, f"dW{label}", SHAPES["dW"], problems),
+            C.conform(db, (n_out,), None, f"db{label}", SHAPES["db"], problems))
 
 
 @grader.case("batch gradient = sum of per-sample gradients", points=2,
              feeds="X (6, 4), W (3, 4), dY (6, 3): the whole batch, then each sample alone",
              expects="dW and db of the batch equal the sums of the six single-sample dW and db",
-             tell="The batch gradient sums the samples' gradients; it is not their mean (exercise 'Easy 2').")
+             tell="The batch gradient adds up the samples' gradients (statement, 'Backward': every sample "
+                  "contributes its own term).")
 def batch_is_sum(ctx: CaseContext) -> None:
     X, W, _, dY = layer(ctx.rng, 6, 4, 3)
-    batch = ctx.call("dense_backward", X, W, dY)
-    _, dW, db = (C.as_array(v, n) for v, n in zip(C.as_tuple(batch.value, ("dX", "dW", "db"), "dense_backward"),
-                                                   ("dX", "dW", "db")))
+    problems = C.Problems()
+    dW, db = gradient_sums(ctx, X, W, dY, "", problems)
     dW_sum, db_sum = np.zeros_like(W), np.zeros(W.shape[0])
     for i in range(X.shape[0]):
-        one = ctx.call("dense_backward", X[i:i + 1], W, dY[i:i + 1])
-        _, dWi, dbi = (C.as_array(v, n) for v, n in zip(C.as_tuple(one.value, ("dX", "dW", "db"), "dense_backward"),
-                                                        ("dX", "dW", "db")))
-        C.expect_shape(dWi, W.shape, "dW of one sample", SHAPES["dW"])
-        C.expect_shape(dbi, (W.shape[0],), "db of one sample", SHAPES["db"])
-        dW_sum += dWi
-        db_sum += dbi
-    C.expect_shape(dW, W.shape, "dW", SHAPES["dW"])
-    C.expect_shape(db, (W.shape[0],), "db", SHAPES["db"])
-    if C.is_close(dW, dW_sum / X.shape[0]) or C.is_close(db, db_sum / X.shape[0]):
-        raise Fail("Your batch gradient is the mean of the per-sample gradients, not their sum "
-                   "(grad-averaged). Hint: dW = dY.T @ X and db = dY.sum(axis=0) sum over the batch.",
-                   ["grad-averaged"])
-    try:
-        C.expect_close(dW, dW_sum, "dW (batch) vs the sum of per-sample dW", hidden=False)
-        C.expect_close(db, db_sum, "db (batch) vs the sum of per-sample db", hidden=False)
-    except Fail as f:
-        raise Fail(f.message + "\n" + ctx.case.tell) from None
+        dWi, dbi = gradient_sums(ctx, X[i:i + 1], W, dY[i:i + 1], " of one sample", problems)
+        dW_sum = dW_sum + (dWi if dWi is not None else np.nan)
+        db_sum = db_sum + (dbi if dbi is not None else np.nan)
+    pairs = [(got, total, name) for got, total, name in ((dW, dW_sum, "dW"), (db, db_sum, "db"))
+             if got is not None and np.all(np.isfinite(total))]
+    if any(C.is_close(got, total / X.shape[0]) for got, total, _ in pairs):
+        problems.add(Fail("Your batch gradient is the mean of the per-sample gradients, not their sum.",
+                          ["grad-averaged"], hints=[DW_AVERAGED.hint]))
+    else:
+        for got, total, name in pairs:
+            with problems.check():
+                C.expect_close(got, total, f"{name} (batch) vs the sum of per-sample {name}", hidden=False)
+    problems.raise_if_any(hints=[ctx.case.tell] if not problems.diagnoses else [])
 
 
 @functools.lru_cache(maxsize=1)
@@ -272,5 +327,9 @@ def backward_random(ctx: CaseContext) -> None:
              expects="float32 gradients within float32 tolerance")
 def backward_scaled(ctx: CaseContext) -> None:
     X, W, b, dY = layer(ctx.rng, 64, 12, 10, np.float32)
-    check_forward(ctx, X * np.float32(100), W, b)
-    check_backward(ctx, X * np.float32(100), W, dY * np.float32(10))
+    problems = C.Problems()
+    with problems.check():
+        check_forward(ctx, X * np.float32(100), W, b)
+    with problems.check():
+        check_backward(ctx, X * np.float32(100), W, dY * np.float32(10))
+    problems.raise_if_any()

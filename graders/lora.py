@@ -43,9 +43,9 @@ from graders.framework.case import unpack
 
 grader = Grader("lora", functions=["lora_init", "lora_forward", "lora_backward"])
 
-INIT = "A (m, r) drawn from rng with rank r, B (r, n) all zeros (statement, 'Initialization')"
-FORWARD = "Y = X @ (W0 + A @ B).T (statement, 'Forward')"
-BACKWARD = "G = dY.T @ X, dA = G @ B.T, dB = A.T @ G (statement, 'Backward')"
+INIT = "statement, 'Initialization'"
+FORWARD = "statement, 'Forward'"
+BACKWARD = "statement, 'Backward'"
 SHAPES = {"A": "(m, r)", "B": "(r, n)", "Y": "(N, m)", "dA": "(m, r)", "dB": "(r, n)"}
 #: "Exactly" for the forward pass at initialization: the rounding of one matrix product.
 EXACT = 1e-12
@@ -75,70 +75,90 @@ def random_dims(ctx: CaseContext) -> tuple[int, int, int, int]:
 
 ADAPTER_IGNORED = Mistake(
     "adapter-ignored", "Your Y is X @ W0.T: the adapter A @ B is left out of the forward pass.",
-    f"the effective weight is W0 + A @ B: {FORWARD}.",
+    f"the adapted layer's weight is the frozen one plus the low-rank correction ({FORWARD}).",
     lambda i, e: {"Y": e["Y"] - i["X"] @ (i["A"] @ i["B"]).T},
 )
+SUM_HINT = f"like a dense layer's, these gradients sum the samples' contributions and never average ({BACKWARD})."
 DA_AVERAGED = Mistake(
-    "grad-averaged", "You divided dA by the batch size N.",
-    f"the contract sums over the batch and never averages: {BACKWARD}.",
+    "grad-averaged", "You divided dA by the batch size N.", SUM_HINT,
     lambda i, e: {"dA": e["dA"] / i["X"].shape[0]},
 )
 DB_AVERAGED = Mistake(
-    "grad-averaged", "You divided dB by the batch size N.",
-    f"the contract sums over the batch and never averages: {BACKWARD}.",
+    "grad-averaged", "You divided dB by the batch size N.", SUM_HINT,
     lambda i, e: {"dB": e["dB"] / i["X"].shape[0]},
 )
+SHAPE_HINT = f"a gradient has the shape of its factor: dA like A (m, r), dB like B (r, n) ({BACKWARD})."
 DA_TRANSPOSED = Mistake(
-    "grad-transposed", "Your dA is the transpose of the gradient (shape (r, m), e.g. B @ G.T).",
-    f"dA has A's shape (m, r): {BACKWARD}.",
+    "grad-transposed", "Your dA is the transpose of the gradient (shape (r, m), e.g. B @ G.T).", SHAPE_HINT,
     lambda i, e: {"dA": e["dA"].T},
 )
 DB_TRANSPOSED = Mistake(
-    "grad-transposed", "Your dB is the transpose of the gradient (shape (n, r), e.g. G.T @ A).",
-    f"dB has B's shape (r, n): {BACKWARD}.",
+    "grad-transposed", "Your dB is the transpose of the gradient (shape (n, r), e.g. G.T @ A).", SHAPE_HINT,
     lambda i, e: {"dB": e["dB"].T},
 )
 BACKWARD_MISTAKES = (DA_AVERAGED, DB_AVERAGED, DA_TRANSPOSED, DB_TRANSPOSED)
+DEAD_HINT = f"one factor must start random so that the other gets a gradient ({INIT})."
+B_ZERO_HINT = f"the adapted layer must start out exactly as the pretrained one ({INIT})."
+MIRRORED_HINT = "follow this exercise's names, not the paper's: A is the random factor (statement, 'Conventions')."
+RNG_HINT = (f"every random number comes from the generator passed as rng, never from np.random or a generator "
+            f"the function makes itself ({INIT}).")
 
 
-def diagnose_init(A: np.ndarray, B: np.ndarray, r: int) -> None:
-    """Raise :class:`Fail` naming what is wrong with well-shaped initial factors."""
+def diagnose_init(A: np.ndarray, B: np.ndarray, r: int) -> Fail | None:
+    """What is wrong with well-shaped initial factors, or None."""
     a_zero, b_zero = not A.any(), not B.any()
     if a_zero and b_zero:
-        raise Fail("lora_init returned A = 0 and B = 0. Then dA = G @ B.T = 0 and dB = A.T @ G = 0: no gradient "
-                   f"ever reaches the adapter, it can never learn (adapter-dead). Hint: {INIT}.", ["adapter-dead"])
+        return Fail("lora_init returned A = 0 and B = 0. Then dA = G @ B.T = 0 and dB = A.T @ G = 0: no gradient "
+                    "ever reaches the adapter, it can never learn.", ["adapter-dead"],
+                    hints=[DEAD_HINT])
     if a_zero:
-        raise Fail("lora_init returned A = 0 and a random B: the mirrored convention (the LoRA paper names the "
-                   "factors the other way round). In this exercise A (m, r) is the random factor and B (r, n) "
-                   f"starts at zero (lora-mirrored). Hint: {INIT}.", ["lora-mirrored"])
+        return Fail("lora_init returned A = 0 and a random B: the mirrored convention (the LoRA paper names the "
+                    "factors the other way round). In this exercise A (m, r) is the random factor and B (r, n) "
+                    "starts at zero.", ["lora-mirrored"],
+                    hints=[MIRRORED_HINT])
     if not b_zero:
-        raise Fail("lora_init returned a non-zero B, so A @ B != 0 and the adapted layer no longer starts as the "
-                   f"pretrained W0 (B-not-zero). Hint: {INIT}.", ["B-not-zero"])
+        return Fail("lora_init returned a non-zero B, so A @ B != 0 and the adapted layer no longer starts as the "
+                    "pretrained W0.", ["B-not-zero"],
+                    hints=[B_ZERO_HINT])
     rank = int(np.linalg.matrix_rank(A))
     if rank < r:
-        raise Fail(f"Your A has rank {rank}, not r = {r}: its columns are linearly dependent (e.g. one random column "
-                   f"repeated, or a constant), so the adapter can only learn a rank-{rank} update "
-                   f"(A-rank-deficient). Hint: draw every entry of A independently from rng; {INIT}.",
-                   ["A-rank-deficient"])
+        return Fail(f"Your A has rank {rank}, not r = {r}: its columns are linearly dependent (e.g. one random "
+                    f"column repeated, or a constant), so the adapter can only learn a rank-{rank} update.",
+                    ["A-rank-deficient"], hints=[f"draw every entry of A independently from rng ({INIT})."])
+    return None
 
 
-def call_init(ctx: CaseContext, W0: np.ndarray, r: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Call ``lora_init`` with ``Rng(seed)``; check type, shapes, dtype, finiteness, ``W0`` unchanged."""
+def call_init(ctx: CaseContext, W0: np.ndarray, r: int, seed: int,
+              problems: C.Problems) -> tuple[np.ndarray, np.ndarray] | None:
+    """Call ``lora_init`` with ``Rng(seed)``; check type, shapes, dtype, finiteness, ``W0`` unchanged.
+
+    Problems go to ``problems``; the factors come back converted to ``W0``'s dtype when their
+    values can still be judged (a wrong dtype does not hide a wrong convention), else None.
+    """
     result = ctx.call("lora_init", W0, r, Rng(seed))
-    C.expect_unchanged(result.mutated, ["W0", "r", "rng"], "lora_init")
+    with problems.check():
+        C.expect_unchanged(result.mutated, ["W0", "r", "rng"], "lora_init")
     got = unpack(("A", "B"), result.value, "lora_init")
     m, n = W0.shape
+    factors = []
     for name, shape in (("A", (m, r)), ("B", (r, n))):
-        C.expect_shape(got[name], shape, name, SHAPES[name])
-        C.expect_dtype(got[name], W0.dtype, name)
-        C.expect_finite(got[name], name)
-    return got["A"], got["B"]
+        value = C.conform(got[name], shape, W0.dtype, name, SHAPES[name], problems)
+        if value is not None:
+            with problems.check() as finite:
+                C.expect_finite(value, name)
+            value = None if finite.failed else value
+        factors.append(value)
+    A, B = factors
+    return None if A is None or B is None else (A, B)
 
 
-def check_init(ctx: CaseContext, W0: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
-    A, B = call_init(ctx, W0, r, ctx.seed())
-    diagnose_init(A, B, r)
-    return A, B
+def check_init(ctx: CaseContext, W0: np.ndarray, r: int, problems: C.Problems) -> tuple[np.ndarray, np.ndarray] | None:
+    factors = call_init(ctx, W0, r, ctx.seed(), problems)
+    if factors is not None:
+        found = diagnose_init(*factors, r)
+        if found is not None:
+            problems.add(found)
+    return factors
 
 
 def returned_items(value: Any) -> list[Any]:
@@ -156,6 +176,9 @@ def shaped_like_w0(items: list[Any], args: dict[str, np.ndarray]) -> list[bool]:
     return [type(v) is np.ndarray and v.shape == W0.shape for v in items]
 
 
+W0_HINT = f"W0 is frozen: lora_backward returns exactly (dA, dB) ({BACKWARD})."
+
+
 def reject_w0_gradient(ctx: CaseContext, value: Any, args: dict[str, np.ndarray]) -> None:
     """Fail with ``W0-gradient`` if ``lora_backward`` returned an array shaped like ``W0``."""
     W0 = args["W0"]
@@ -169,9 +192,8 @@ def reject_w0_gradient(ctx: CaseContext, value: Any, args: dict[str, np.ndarray]
              and C.is_close(rest[0], dA) and C.is_close(rest[1], dB))
     also = " Your dA and dB themselves are right." if right else ""
     raise Fail(f"lora_backward returned {C.describe_type(value)} that includes an array of W0's shape "
-               f"{C.fmt_shape(W0.shape)}: a gradient for W0. W0 is frozen: it gets no gradient, and lora_backward "
-               f"returns exactly (dA, dB) (W0-gradient).{also} Hint: {BACKWARD}.", ["W0-gradient"],
-               fraction=0.5 if right else 0.0)
+               f"{C.fmt_shape(W0.shape)}: a gradient for W0, which is frozen and gets none.{also}", ["W0-gradient"],
+               fraction=0.5 if right else 0.0, hints=[W0_HINT])
 
 
 def check_backward(ctx: CaseContext, X, W0, A, B, dY) -> dict[str, np.ndarray]:
@@ -188,17 +210,28 @@ def check_forward(ctx: CaseContext, X, W0, A, B) -> dict[str, np.ndarray]:
 def one_step(ctx: CaseContext, N: int, n: int, m: int, r: int) -> None:
     """The student's init, the student's gradients, one SGD step: check the update's rank and span."""
     X, W0, dY = frozen_layer(ctx.rng, N, n, m)
-    A0, B0 = call_init(ctx, W0, r, ctx.seed())
+    problems = C.Problems()
+    factors = call_init(ctx, W0, r, ctx.seed(), problems)
+    if factors is None:
+        problems.raise_if_any()
+    A0, B0 = factors
     args = {"X": X, "W0": W0, "A": A0, "B": B0, "dY": dY}
     result = ctx.call("lora_backward", *args.values())
-    C.expect_unchanged(result.mutated, list(args), "lora_backward")
+    with problems.check():
+        C.expect_unchanged(result.mutated, list(args), "lora_backward")
     if any(shaped_like_w0(returned_items(result.value), args)):
-        raise Fail(f"lora_backward returned a gradient for W0 (an array of shape {C.fmt_shape(W0.shape)}); "
-                   f"W0 is frozen and gets none (W0-gradient). Hint: {BACKWARD}.", ["W0-gradient"])
+        problems.add(Fail(f"lora_backward returned a gradient for W0 (an array of shape {C.fmt_shape(W0.shape)}); "
+                          f"W0 is frozen and gets none.", ["W0-gradient"], hints=[W0_HINT]))
+        problems.raise_if_any()
     grads = unpack(("dA", "dB"), result.value, "lora_backward")
     for name, like in (("dA", A0), ("dB", B0)):
-        C.expect_shape(grads[name], like.shape, name, SHAPES[name])
-        C.expect_finite(grads[name], name)
+        grads[name] = C.conform(grads[name], like.shape, None, name, SHAPES[name], problems)
+        if grads[name] is None:
+            problems.raise_if_any()
+        with problems.check():
+            C.expect_finite(grads[name], name)
+    if problems and not all(np.all(np.isfinite(g)) for g in grads.values()):
+        problems.raise_if_any()
     A1 = A0 - LEARNING_RATE * grads["dA"]
     B1 = B0 - LEARNING_RATE * grads["dB"]
     delta = (W0 + A1 @ B1) - W0
@@ -208,28 +241,33 @@ def one_step(ctx: CaseContext, N: int, n: int, m: int, r: int) -> None:
              f"{LEARNING_RATE} gives A1, B1; the update is W0 + A1 @ B1 - W0.")
     if np.linalg.norm(delta, 2) <= tol:
         if not A0.any() and not B0.any():
-            raise Fail(f"{setup} It is zero: with A0 = 0 and B0 = 0 both gradients vanish (dA = G @ B.T, "
-                       f"dB = A.T @ G), so the adapter never learns (adapter-dead). Hint: {INIT}.", ["adapter-dead"])
-        raise Fail(f"{setup} It is zero: your gradients at initialization do not move the adapter. At B = 0, "
-                   f"dA = G @ B.T is zero but dB = A.T @ G is not. Hint: {BACKWARD}.")
+            problems.add(Fail(f"{setup} It is zero: with A0 = 0 and B0 = 0 both gradients vanish (dA = G @ B.T, "
+                              f"dB = A.T @ G), so the adapter never learns.", ["adapter-dead"],
+                              hints=[DEAD_HINT]))
+        else:
+            problems.add(Fail(f"{setup} It is zero: your gradients at initialization do not move the adapter. At "
+                              f"B = 0, dA = G @ B.T is zero but dB = A.T @ G is not.", hints=[ctx.case.tell]))
+        problems.raise_if_any()
     singular = np.linalg.svd(delta, compute_uv=False)
     rank = int(np.sum(singular > tol))
     if rank > r:
-        raise Fail(f"{setup} It has rank {rank}, more than r = {r}: a LoRA update A1 @ B1 can never have rank "
-                   f"above r. Hint: {BACKWARD}.")
-    if not A0.any():
-        raise Fail(f"{setup} Its columns do not lie in the span of the initial A, because your A0 is zero and "
-                   f"B0 random (the mirrored convention): the step moved A instead of B (lora-mirrored). "
-                   f"Hint: {INIT}.", ["lora-mirrored"])
-    U, s, _ = np.linalg.svd(A0, full_matrices=False)
-    basis = U[:, s > s[0] * 1e-12]
-    residual = delta - basis @ (basis.T @ delta)
-    if np.linalg.norm(residual, 2) > tol:
-        extra = ("B0 is not zero, so dA = G @ B0.T moved A as well. "
-                 if B0.any() else "At B = 0 the gradient dA = G @ B.T must be zero, so A stays put; yours is not. ")
-        codes = ["B-not-zero"] if B0.any() else []
-        raise Fail(f"{setup} Its columns leave the span of the initial A0 (the part outside has norm "
-                   f"{np.linalg.norm(residual, 2):.3g}). {extra}Hint: {BACKWARD}.", codes)
+        problems.add(Fail(f"{setup} It has rank {rank}, more than r = {r}: a LoRA update A1 @ B1 can never have "
+                          f"rank above r.", hints=[ctx.case.tell]))
+    elif not A0.any():
+        problems.add(Fail(f"{setup} Its columns do not lie in the span of the initial A, because your A0 is zero and "
+                          f"B0 random (the mirrored convention): the step moved A instead of B.", ["lora-mirrored"],
+                          hints=[MIRRORED_HINT]))
+    else:
+        U, s, _ = np.linalg.svd(A0, full_matrices=False)
+        basis = U[:, s > s[0] * 1e-12]
+        residual = delta - basis @ (basis.T @ delta)
+        if np.linalg.norm(residual, 2) > tol:
+            extra = ("B0 is not zero, so dA = G @ B0.T moved A as well."
+                     if B0.any() else "At B = 0 the gradient dA = G @ B.T must be zero, so A stays put; yours is not.")
+            problems.add(Fail(f"{setup} Its columns leave the span of the initial A0 (the part outside has norm "
+                              f"{np.linalg.norm(residual, 2):.3g}). {extra}", ["B-not-zero"] if B0.any() else [],
+                              hints=[ctx.case.tell]))
+    problems.raise_if_any()
 
 
 # --------------------------------------------------------------------------- visible cases
@@ -237,38 +275,43 @@ def one_step(ctx: CaseContext, N: int, n: int, m: int, r: int) -> None:
 
 @grader.case("init: shapes, B = 0, A of rank r", points=3,
              feeds="W0 (6, 5), r = 2, a generator rng", expects="A (6, 2) from rng with rank 2, B (2, 5) all zeros; "
-             "W0 unchanged", tell=f"Check the initialization: {INIT}.")
+             "W0 unchanged")
 def init_basic(ctx: CaseContext) -> None:
     _, W0, _ = frozen_layer(ctx.rng, 1, 5, 6)
-    check_init(ctx, W0, 2)
+    problems = C.Problems()
+    check_init(ctx, W0, 2, problems)
+    problems.raise_if_any()
 
 
 @grader.case("init: reproducible for equal seeds, different for different seeds", points=2,
              feeds="W0 (5, 4), r = 3; generators from seeds s, s again, and t != s",
-             expects="equal (A, B) for the two generators seeded s; different (A, B) for seed t",
-             tell="Draw every random number from the rng argument (rng.standard_normal(...)), never from "
-                  "np.random or a generator you seed yourself.")
+             expects="equal (A, B) for the two generators seeded s; different (A, B) for seed t")
 def init_reproducible(ctx: CaseContext) -> None:
     _, W0, _ = frozen_layer(ctx.rng, 1, 4, 5)
     s, t = ctx.seed(), ctx.seed()
     while t == s:
         t = ctx.seed()
-    first, again, other = (call_init(ctx, W0, 3, seed) for seed in (s, s, t))
+    problems = C.Problems()
+    first, again, other = (call_init(ctx, W0, 3, seed, problems) for seed in (s, s, t))
+    if first is None or again is None or other is None:
+        problems.raise_if_any()
     if not any(a.any() for a in first + other):
-        diagnose_init(*first, 3)  # nothing was drawn at all: adapter-dead
-    if not all(np.array_equal(a, b) for a, b in zip(first, again)):
-        raise Fail("Two calls of lora_init with generators built from the same seed returned different factors: "
-                   "your code draws from the global np.random (or a fresh, unseeded generator) instead of the "
-                   f"rng argument (global-random). {ctx.case.tell}", ["global-random"])
-    if all(np.array_equal(a, b) for a, b in zip(first, other)):
-        raise Fail("Generators with different seeds gave identical factors: your code ignores the rng argument "
-                   "and uses a fixed seed (np.random.seed(...) or default_rng(0)) instead (global-random). "
-                   f"{ctx.case.tell}", ["global-random"])
+        problems.add(diagnose_init(*first, 3))  # nothing was drawn at all: adapter-dead
+    elif not all(np.array_equal(a, b) for a, b in zip(first, again)):
+        problems.add(Fail("Two calls of lora_init with generators built from the same seed returned different "
+                          "factors: your code draws from the global np.random (or a fresh, unseeded generator) "
+                          "instead of the rng argument.", ["global-random"], hints=[RNG_HINT]))
+    elif all(np.array_equal(a, b) for a, b in zip(first, other)):
+        problems.add(Fail("Generators with different seeds gave identical factors: your code ignores the rng "
+                          "argument and uses a fixed seed instead (np.random.seed(...), or a generator it seeds "
+                          "itself such as np.random.default_rng(0)).", ["global-random"], hints=[RNG_HINT]))
+    problems.raise_if_any()
 
 
 @grader.case("forward: a trained adapter", points=2,
              feeds="X (4, 5), W0 (3, 5), A (3, 2), B (2, 5): standard normal",
-             expects="Y = X @ (W0 + A @ B).T, shape (4, 3); inputs unchanged", tell=f"Check the formula: {FORWARD}.")
+             expects="Y = X @ (W0 + A @ B).T, shape (4, 3); inputs unchanged",
+             tell=f"Work through the worked example by hand ({FORWARD}).")
 def forward_trained(ctx: CaseContext) -> None:
     X, W0, _ = frozen_layer(ctx.rng, 4, 5, 3)
     check_forward(ctx, X, W0, *adapter(ctx.rng, 3, 5, 2))
@@ -277,30 +320,36 @@ def forward_trained(ctx: CaseContext) -> None:
 @grader.case("forward at initialization equals the frozen layer", points=2,
              feeds="W0 (4, 6), r = 2; your lora_init's (A, B); X (5, 6)",
              expects="lora_forward(X, W0, A, B) == X @ W0.T exactly (up to the rounding of one matrix product)",
-             tell=f"With B = 0 the adapter adds nothing: {FORWARD}.")
+             tell=f"With B = 0 the adapter adds nothing ({FORWARD}).")
 def forward_at_init(ctx: CaseContext) -> None:
     X, W0, _ = frozen_layer(ctx.rng, 5, 6, 4)
     r = 2
     frozen = C.as_array(ctx.expected("lora_forward", X, W0, np.zeros((4, r)), np.zeros((r, 6))), "X @ W0.T")
-    A, B = call_init(ctx, W0, r, ctx.seed())
+    problems = C.Problems()
+    factors = call_init(ctx, W0, r, ctx.seed(), problems)
+    if factors is None:
+        problems.raise_if_any()
+    A, B = factors
     result = ctx.call("lora_forward", X, W0, A, B)
-    C.expect_unchanged(result.mutated, ["X", "W0", "A", "B"], "lora_forward")
-    Y = unpack("Y", result.value, "lora_forward")["Y"]
-    C.expect_shape(Y, frozen.shape, "Y", SHAPES["Y"])
-    C.expect_finite(Y, "Y")
-    try:
+    with problems.check():
+        C.expect_unchanged(result.mutated, ["X", "W0", "A", "B"], "lora_forward")
+    Y = C.conform(unpack("Y", result.value, "lora_forward")["Y"], frozen.shape, None, "Y", SHAPES["Y"], problems)
+    if Y is None:
+        problems.raise_if_any()
+    with problems.check() as values:
+        C.expect_finite(Y, "Y")
         C.expect_close(Y, frozen, "Y at initialization vs X @ W0.T", hidden=ctx.hidden, rtol=EXACT, atol=EXACT)
-    except Fail as f:
-        if B.any():
-            raise Fail(f"{f.message}\nYour lora_init returned a non-zero B, so the adapter changes the output "
-                       f"from the first step (B-not-zero). Hint: {INIT}.", ["B-not-zero"]) from None
-        raise Fail(f"{f.message}\n{ctx.case.tell}") from None
+    if values.failed and B.any():
+        problems.add(Fail("Your lora_init returned a non-zero B, so the adapter changes the output from the first "
+                          "step.", ["B-not-zero"],
+                          hints=[B_ZERO_HINT]))
+    problems.raise_if_any(hints=[ctx.case.tell] if values.failed and not B.any() else [])
 
 
 @grader.case("backward: gradients of both factors", points=3,
              feeds="X (4, 6), W0 (5, 6), A (5, 2), B (2, 6), dY (4, 5): standard normal",
              expects="exactly (dA (5, 2), dB (2, 6)) by the formulas of the statement, no gradient for W0; "
-                     "inputs unchanged", tell=f"Check the formulas: {BACKWARD}.")
+                     "inputs unchanged", tell=f"Work through the worked example by hand ({BACKWARD}).")
 def backward_values(ctx: CaseContext) -> None:
     X, W0, dY = frozen_layer(ctx.rng, 4, 6, 5)
     check_backward(ctx, X, W0, *adapter(ctx.rng, 5, 6, 2), dY)
@@ -309,7 +358,7 @@ def backward_values(ctx: CaseContext) -> None:
 @grader.case("one SGD step from initialization stays in span(A0)", points=3,
              feeds="W0 (6, 5), r = 2, X (8, 5), dY (8, 6); your lora_init and lora_backward; lr = 0.1",
              expects="W0 + A1 @ B1 - W0 is non-zero, has rank <= r, and its columns lie in the span of A0",
-             tell=f"At initialization B = 0, so dA = 0 and only B moves: {BACKWARD}.")
+             tell="At initialization B = 0, so only B moves (statement, 'Why the update stays in span(A)').")
 def sgd_step(ctx: CaseContext) -> None:
     one_step(ctx, 8, 5, 6, 2)
 
@@ -319,36 +368,44 @@ def sgd_step(ctx: CaseContext) -> None:
              expects="init properties for both ranks; dA, dB at full rank")
 def edge_ranks(ctx: CaseContext) -> None:
     X, W0, dY = frozen_layer(ctx.rng, 5, 3, 4)
-    check_init(ctx, W0, 1)
-    check_init(ctx, W0, 3)
-    check_backward(ctx, X, W0, *adapter(ctx.rng, 4, 3, 3), dY)
+    problems = C.Problems()
+    check_init(ctx, W0, 1, problems)
+    check_init(ctx, W0, 3, problems)
+    with problems.check():
+        check_backward(ctx, X, W0, *adapter(ctx.rng, 4, 3, 3), dY)
+    problems.raise_if_any()
 
 
 # --------------------------------------------------------------------------- hidden cases
 
 
 @grader.case("init: random shapes", points=1, visibility="hidden",
-             feeds="W0 (m, n) with m, n in 2..9, r in 1..min(m, n) - 1", expects="init properties",
-             tell=f"Check the initialization: {INIT}.")
+             feeds="W0 (m, n) with m, n in 2..9, r in 1..min(m, n) - 1", expects="init properties")
 def init_random(ctx: CaseContext) -> None:
     _, n, m, r = random_dims(ctx)
-    check_init(ctx, ctx.rng.standard_normal((m, n)), r)
+    problems = C.Problems()
+    check_init(ctx, ctx.rng.standard_normal((m, n)), r, problems)
+    problems.raise_if_any()
 
 
 @grader.case("forward and backward: random shapes", points=2, visibility="hidden",
              feeds="N, n, m in 2..9, r in 1..min(m, n) - 1, random adapter",
-             expects="Y, dA and dB by the formulas", tell=f"Check the formulas: {FORWARD}; {BACKWARD}.")
+             expects="Y, dA and dB by the formulas", tell="Work through the worked example by hand (statement, 'Forward' and 'Backward').")
 def forward_backward_random(ctx: CaseContext) -> None:
     N, n, m, r = random_dims(ctx)
     X, W0, dY = frozen_layer(ctx.rng, N, n, m)
     A, B = adapter(ctx.rng, m, n, r)
-    check_forward(ctx, X, W0, A, B)
-    check_backward(ctx, X, W0, A, B, dY)
+    problems = C.Problems()
+    with problems.check():
+        check_forward(ctx, X, W0, A, B)
+    with problems.check():
+        check_backward(ctx, X, W0, A, B, dY)
+    problems.raise_if_any()
 
 
 @grader.case("one SGD step: random shapes", points=1, visibility="hidden",
              feeds="N, n, m in 2..9, r in 1..min(m, n) - 1; your lora_init and lora_backward",
              expects="the update is non-zero, of rank <= r, in the span of A0",
-             tell=f"At initialization B = 0, so dA = 0 and only B moves: {BACKWARD}.")
+             tell="At initialization B = 0, so only B moves (statement, 'Why the update stays in span(A)').")
 def sgd_step_random(ctx: CaseContext) -> None:
     one_step(ctx, *random_dims(ctx))

@@ -32,10 +32,12 @@ import numpy as np
 
 from graders.framework import CaseContext, Fail, Grader, Mistake
 from graders.framework import checks as C
+from graders.framework.case import named_mistakes
 
 grader = Grader("toeplitz", functions=["conv_matrix"])
 
-DEFINITION = "full[i] = sum_j kernel[j] * x[i - j], same[i] = full[i + (k - 1) // 2] (statement, 'Definition')"
+DEFINITION = "statement, 'Definition'"
+SHAPE_OF_T = "statement, 'Shape of T'"
 SHAPES = {"T": "(n, n)"}
 
 
@@ -105,8 +107,11 @@ def _valid(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> dict:
 
 # --------------------------------------------------------------------------- mistakes
 
-FLIP_HINT = (f"convolution flips the kernel: {DEFINITION}. Along row i of T, kernel[0] sits to the right "
-             "of kernel[k - 1].")
+FLIP_HINT = (f"convolution flips the kernel: the newest entry x[i] meets kernel[0], and along a row of T the "
+             f"kernel's entries appear in reverse order ({DEFINITION}).")
+CENTRE_HINT = (f"'same' keeps the n entries of the full convolution that start at index (k - 1) // 2; for even k "
+               f"work out which entry that is on the worked example ({DEFINITION}).")
+SHAPE_HINT = f"mode='same' gives an output as long as x, so T is square, (n, n) ({SHAPE_OF_T})."
 UNFLIPPED = Mistake(
     "kernel-not-flipped",
     "Your T is the transpose of the right one: it slides the kernel without flipping it, so T @ x is the "
@@ -124,37 +129,51 @@ CORRELATE = Mistake(
 OFF_BY_ONE_RIGHT = Mistake(
     "even-kernel-off-by-one",
     "For an even kernel your band sits one column to the right of np.convolve's: the centre is off by one "
-    "(k // 2 where 'same' keeps full[i + (k - 1) // 2]).",
-    f"'same' starts at index (k - 1) // 2 of the full convolution, which for even k is k // 2 - 1: {DEFINITION}.",
+    "(k // 2 where 'same' starts at (k - 1) // 2).",
+    CENTRE_HINT,
     _shifted(1),
 )
 OFF_BY_ONE_LEFT = Mistake(
     "even-kernel-off-by-one",
     "For an even kernel your band sits one column to the left of np.convolve's: the centre is off by one.",
-    f"'same' starts at index (k - 1) // 2 of the full convolution: {DEFINITION}.",
+    CENTRE_HINT,
     _shifted(-1),
 )
 CIRCULANT = Mistake(
     "circulant-wraparound",
     "Your T wraps around: the kernel entries that fall off one edge reappear in the opposite corner, so T "
     "is circulant (a periodic convolution), while np.convolve pads x with zeros.",
-    "entries of the kernel that land outside columns 0 .. n - 1 are dropped, not wrapped (no % n): "
-    "T is zero outside its band (statement, 'Shape of T').",
+    f"entries of the kernel that land outside columns 0 .. n - 1 are dropped, not wrapped: T is zero outside "
+    f"its band ({SHAPE_OF_T}).",
     _circulant,
 )
 FULL = Mistake(
     "full-or-valid-shape",
     "Your T is the matrix of mode='full', with n + k - 1 rows; mode='same' keeps n of them.",
-    f"T has shape (n, n): {DEFINITION}.",
+    SHAPE_HINT,
     _full,
+)
+FULL_TRANSPOSED = Mistake(
+    "full-or-valid-shape",
+    "Your T is the transpose of the matrix of mode='full', shape (n, n + k - 1) (the layout of MATLAB's "
+    "convmtx); mode='same' is (n, n), and T @ x needs one column per entry of x.",
+    SHAPE_HINT,
+    lambda i, e: {"T": _full(i, e)["T"].T},
 )
 VALID = Mistake(
     "full-or-valid-shape",
     "Your T is the matrix of mode='valid', with n - k + 1 rows; mode='same' has n.",
-    f"T has shape (n, n), the kernel overhanging the edges of x where it must: {DEFINITION}.",
+    f"mode='same' lets the kernel overhang the edges of x, so T keeps n rows ({SHAPE_OF_T}).",
     _valid,
 )
-MISTAKES = (UNFLIPPED, CORRELATE, OFF_BY_ONE_RIGHT, OFF_BY_ONE_LEFT, CIRCULANT, FULL, VALID)
+VALID_TRANSPOSED = Mistake(
+    "full-or-valid-shape",
+    "Your T is the transpose of the matrix of mode='valid', shape (n, n - k + 1); mode='same' is (n, n).",
+    SHAPE_HINT,
+    lambda i, e: {"T": _valid(i, e)["T"].T},
+)
+MISTAKES = (UNFLIPPED, CORRELATE, OFF_BY_ONE_RIGHT, OFF_BY_ONE_LEFT, CIRCULANT, FULL, FULL_TRANSPOSED, VALID,
+            VALID_TRANSPOSED)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -186,18 +205,15 @@ def student_T(ctx: CaseContext, kernel: np.ndarray, n: int) -> tuple[np.ndarray,
 
 def named(failure: Fail, kernel: np.ndarray, expected: np.ndarray, T: np.ndarray, ctx: CaseContext) -> Fail:
     """``failure`` with the mistakes ``T`` matches added (or the case's hint if none does)."""
-    found = [m for m in MISTAKES if m.matches({"kernel": kernel, "n": expected.shape[0]}, {"T": expected}, {"T": T})]
-    lines = [failure.message] + [m.feedback() for m in found]
-    if not found and ctx.case.tell:
-        lines.append(ctx.case.tell)
-    return Fail("\n".join(lines), failure.diagnoses + [m.code for m in found], fraction=failure.fraction)
+    found = named_mistakes(MISTAKES, {"kernel": kernel, "n": expected.shape[0]}, {"T": expected}, {"T": T})
+    return Fail.joined([failure, *found], fraction=failure.fraction, hints=[] if found else [ctx.case.tell])
 
 
 def check_against_convolve(ctx: CaseContext, kernel: np.ndarray, n: int, trials: int) -> None:
     """``T @ x`` against ``np.convolve(x, kernel, mode='same')`` for ``trials`` random ``x``."""
+    xs = [ctx.rng.standard_normal(n) for _ in range(trials)]  # drawn whatever happens: the next kernel's are the same
     T, expected = student_T(ctx, kernel, n)
-    for _ in range(trials):
-        x = ctx.rng.standard_normal(n)
+    for x in xs:
         try:
             C.expect_close(T @ x, np.convolve(x, kernel, mode="same"), "(T @ x)", hidden=ctx.hidden)
         except Fail as f:
@@ -240,49 +256,58 @@ def sizes_case(name: str, points: float, sizes: tuple[tuple[int, int], ...], *, 
 
     @grader.case(name, points=points, feeds=feeds, expects=expects, tell=tell)
     def body(ctx: CaseContext) -> None:
+        problems = C.Problems()
         for k, n in sizes:
-            check_T(ctx, random_kernel(ctx.rng, k, dtype), n)
+            with problems.check():
+                check_T(ctx, random_kernel(ctx.rng, k, dtype), n)
+        problems.raise_if_any()
 
 
 sizes_case("odd kernel: k = 3, n = 6", 2, ((3, 6),),
            expects="T (6, 6) with T @ x == np.convolve(x, kernel, 'same')",
-           tell=f"Check the definition: {DEFINITION}.")
+           tell=f"Work through the worked example by hand ({DEFINITION}).")
 sizes_case("even kernels: k = 2, n = 5 and k = 4, n = 7", 2, ((2, 5), (4, 7)),
            expects="T (n, n), centred as np.convolve's 'same'",
-           tell=f"For even k the centre matters: {DEFINITION}.")
+           tell=f"For even k the centre matters ({DEFINITION}).")
 sizes_case("k = 1: a scaled identity", 1, ((1, 5),),
            expects="T = kernel[0] * I, shape (5, 5)",
            tell="A kernel of one entry scales x: T is kernel[0] times the identity.")
 sizes_case("k = n, odd and even", 2, ((5, 5), (6, 6)),
            expects="T (n, n): the kernel overhangs both edges of x",
-           tell=f"Entries of the kernel that land outside 0 .. n - 1 are dropped: {DEFINITION}.")
+           tell=f"Entries of the kernel that land outside 0 .. n - 1 are dropped ({SHAPE_OF_T}).")
 sizes_case("n = 1", 1, ((1, 1),),
            expects="T = [[kernel[0]]], shape (1, 1)",
-           tell="Keep both axes: T has shape (n, n) = (1, 1), even for n = 1.")
+           tell="A kernel of one entry scales x.")
 
 
 @grader.case("T @ x equals np.convolve(x, kernel, mode='same')", points=2,
              feeds="kernels (5,) and (4,) with n = 9; three random x of length 9 each",
              expects="T @ x == np.convolve(x, kernel, mode='same') for each x",
-             tell=f"Compare T @ x with np.convolve(x, kernel, mode='same') yourself: {DEFINITION}.")
+             tell=f"Compare T @ x with np.convolve(x, kernel, mode='same') yourself ({DEFINITION}).")
 def matches_convolve(ctx: CaseContext) -> None:
+    problems = C.Problems()
     for k in (5, 4):
-        check_against_convolve(ctx, random_kernel(ctx.rng, k), 9, trials=3)
+        with problems.check():
+            check_against_convolve(ctx, random_kernel(ctx.rng, k), 9, trials=3)
+    problems.raise_if_any()
 
 
 @grader.case("T is Toeplitz and zero outside the band", points=2,
              feeds="kernels (4,) with n = 10 and (3,) with n = 8",
              expects="every diagonal of T constant; non-zero entries only on the k diagonals of the band",
-             tell="Each row of T is the row above shifted one column to the right, and only k diagonals "
-                  "are non-zero (statement, 'Shape of T').")
+             tell=f"Each row of T is the row above shifted one column to the right, and only k diagonals "
+                  f"are non-zero ({SHAPE_OF_T}).")
 def toeplitz_structure(ctx: CaseContext) -> None:
+    problems = C.Problems()
     for k, n in ((4, 10), (3, 8)):
-        check_structure(ctx, random_kernel(ctx.rng, k), n)
+        with problems.check():
+            check_structure(ctx, random_kernel(ctx.rng, k), n)
+    problems.raise_if_any()
 
 
 sizes_case("float32 kernel, float32 T", 1, ((3, 6),), dtype=np.float32,
            expects="T (6, 6) float32, within float32 tolerance",
-           tell="Create T with the kernel's dtype (np.zeros((n, n), dtype=kernel.dtype)).")
+           tell=f"Work through the worked example by hand ({DEFINITION}).")
 
 
 # --------------------------------------------------------------------------- hidden cases
@@ -292,10 +317,13 @@ sizes_case("float32 kernel, float32 T", 1, ((3, 6),), dtype=np.float32,
              feeds="six random (k, n), n in 2..30, k in 1..n, three odd k and three even",
              expects="T (n, n) by the definition")
 def random_kernels(ctx: CaseContext) -> None:
+    problems = C.Problems()
     for t in range(6):
         n = int(ctx.rng.integers(2, 31))
         k = int(ctx.rng.choice(np.arange(1 + t % 2, n + 1, 2)))  # odd k for even t, even k for odd t
-        check_T(ctx, random_kernel(ctx.rng, k), n)
+        with problems.check():
+            check_T(ctx, random_kernel(ctx.rng, k), n)
+    problems.raise_if_any()
 
 
 @grader.case("random T @ x vs np.convolve", points=1, visibility="hidden",

@@ -41,14 +41,15 @@ import numpy as np
 
 from graders.framework import CaseContext, Fail, Grader, Mapping_, Mistake, Rng, Scalar, StudentFault
 from graders.framework import checks as C
-from graders.framework.case import unpack
+from graders.framework.case import named_mistakes, unpack
 from graders.framework.oracle import load_reference
 
 grader = Grader("two_layer", functions=["init_params", "forward", "loss_and_grads", "train"])
 
 KEYS = ("W1", "b1", "W2", "b2")
-FORWARD = "p = sigmoid(relu(X @ W1.T + b1) @ W2.T + b2) (statement, 'The network')"
-BACKWARD = "the backward pass of the statement ('Gradients')"
+FORWARD = "statement, 'The network'"
+GRADIENTS = "statement, 'Gradients'"
+RELU_HINT = f"the hidden layer is a ReLU, max(0, z); the sigmoid belongs to the output only ({FORWARD})."
 SHAPES = {"p": "(N,)", "grads['W1']": "(h, n_in)", "grads['b1']": "(h,)", "grads['W2']": "(1, h)",
           "grads['b2']": "(1,)"}
 PARAM_SHAPES = {"W1": "(h, n_in)", "b1": "(h,)", "W2": "(1, h)", "b2": "(1,)"}
@@ -145,17 +146,25 @@ HIDDEN_VARIANTS: tuple[tuple[str, str, Callable[[np.ndarray], np.ndarray]], ...]
 )
 
 
+RETURNS_LOGITS = Mistake(
+    "forward-returns-logits", "Your forward returns the logit z = W2 @ relu(W1 @ x + b1) + b2 itself, not the "
+    "probability p = sigmoid(z): its values are not in (0, 1).",
+    f"forward ends with the output sigmoid, so that p is a probability ({FORWARD}).",
+    lambda i, e: {"p": _logits_with(lambda z: np.maximum(z, 0.0), i["params"], i["X"])},
+)
+
+
 def forward_mistakes() -> tuple[Mistake, ...]:
-    """The forward pass with another hidden activation."""
+    """The forward pass with another hidden activation, or without its output sigmoid."""
     return tuple(
-        Mistake(code, says, f"the hidden layer is relu(z) = max(0, z): {FORWARD}.",
+        Mistake(code, says, RELU_HINT,
                 lambda i, e, act=act: {"p": _sigmoid(_logits_with(act, i["params"], i["X"]))})
-        for code, says, act in HIDDEN_VARIANTS)
+        for code, says, act in HIDDEN_VARIANTS) + (RETURNS_LOGITS,)
 
 
 def loss_mistakes(p: np.ndarray) -> tuple[Mistake, ...]:
     """Wrong loss values; ``p`` is the correct forward pass of the case's inputs."""
-    hint = "L = -mean(y * log(p) + (1 - y) * log(1 - p)), a mean over the N samples (statement, 'The loss')."
+    hint = "the loss is the binary cross-entropy of each sample, averaged over the N samples (statement, 'The loss')."
 
     def wrong(says: str, value: Callable[[dict, dict], float]) -> Mistake:
         return Mistake("loss-value-wrong", says, hint, lambda i, e: {"loss": value(i, e)})
@@ -176,7 +185,7 @@ def loss_mistakes(p: np.ndarray) -> tuple[Mistake, ...]:
         wrong("Your loss is half the mean squared error, not the binary cross-entropy.",
               lambda i, e: 0.5 * float(np.mean((p - i["y"]) ** 2))),
     ]
-    found += [Mistake(code, says, f"the hidden layer is relu(z) = max(0, z): {FORWARD}.",
+    found += [Mistake(code, says, RELU_HINT,
                       lambda i, e, act=act: {"loss": _bce(_logits_with(act, i["params"], i["X"]), i["y"])})
               for code, says, act in HIDDEN_VARIANTS]
     return tuple(found)
@@ -186,10 +195,10 @@ def grad_mistakes(p: np.ndarray) -> tuple[Mistake, ...]:
     """Wrong gradients; ``p`` is the correct forward pass of the case's inputs."""
     grad_names = [f"grads[{k!r}]" for k in KEYS]
 
-    def scaled(says: str, factor: Callable[[int], float]) -> Mistake:
-        return Mistake("grad-not-averaged", says,
-                       "the loss is a mean, so dL/dz2 = (p - y) / N and every gradient carries that 1/N exactly "
-                       "once (statement, 'Gradients').",
+    def scaled(code: str, says: str, factor: Callable[[int], float]) -> Mistake:
+        return Mistake(code, says,
+                       f"the loss is a mean over the batch, so every gradient carries its 1/N exactly once: it "
+                       f"enters at the output and the layers below only pass it on ({GRADIENTS}).",
                        lambda i, e: {n: e[n] * factor(i["X"].shape[0]) for n in grad_names})
 
     def relu_point(says: str, upstream_times: Callable[[dict, np.ndarray, np.ndarray], np.ndarray]) -> Mistake:
@@ -200,14 +209,14 @@ def grad_mistakes(p: np.ndarray) -> tuple[Mistake, ...]:
             return {"grads['W1']": dZ1.T @ X, "grads['b1']": dZ1.sum(axis=0)}
 
         return Mistake("relu-grad-wrong-point", says,
-                       "dL/dZ1 = dL/dH * (Z1 > 0), the ReLU's derivative at the hidden pre-activation "
-                       "Z1 = X @ W1.T + b1 (statement, 'Gradients').", predict)
+                       f"the ReLU's derivative is taken at the hidden pre-activation Z1, the value the ReLU was "
+                       f"applied to ({GRADIENTS}).", predict)
 
     return (
-        scaled("Your gradients are summed over the batch, not averaged (they are N times too large).",
-               lambda N: float(N)),
-        scaled("Your gradients are divided by N twice (once in dL/dz2 and again in the layer), so they are N "
-               "times too small. The seed's LinearLayer.backward does exactly this.", lambda N: 1.0 / N),
+        scaled("grad-not-averaged", "Your gradients are summed over the batch, not averaged (they are N times too "
+               "large).", lambda N: float(N)),
+        scaled("grad-averaged-twice", "Your gradients are divided by N twice (once in dL/dz2 and again in a layer), "
+               "so they are N times too small.", lambda N: 1.0 / N),
         relu_point("Your ReLU mask uses X @ W1.T without the bias b1.",
                    lambda i, dH, Z1: dH * (Z1 - i["params"]["b1"] > 0)),
         relu_point("Your ReLU mask is taken at the upstream gradient (dH > 0) instead of at Z1.",
@@ -297,51 +306,77 @@ def _weight_problem(W: np.ndarray, name: str, fan_in: int, fan_out: int) -> str 
     return None
 
 
+INIT = "statement, 'Initialization'"
+XAVIER_HINT = (f"Xavier-normal weights are drawn from a normal distribution with mean 0 and a standard deviation set by "
+               f"the layer's fan_in and fan_out; the biases start at zero ({INIT}).")
+RNG_HINT = (f"draw every random number from the generator passed as rng, never from np.random and never from a "
+            f"generator init_params seeds itself ({INIT}).")
+
+
+def init_arrays(value: Any, n_in: int, h: int, problems: C.Problems) -> tuple[dict, dict]:
+    """The arrays ``init_params`` returned: ``(raw, shaped)``.
+
+    ``raw`` holds every numeric array as returned (for the zero and reproducibility checks,
+    whatever its shape); ``shaped`` those with the contract's shape, or one that differs
+    only by axes of length 1, converted to float64 (for the distribution checks).  Shape
+    problems go to ``problems``, so that they do not hide the distribution or the generator.
+    """
+    d = C.as_dict(value, KEYS, "params")
+    want = {"W1": (h, n_in), "b1": (h,), "W2": (1, h), "b2": (1,)}
+    raw, shaped = {}, {}
+    for k in KEYS:
+        a = C.as_array(d[k], f"params[{k!r}]")
+        if a.dtype.kind not in "biuf":
+            raise Fail(f"params[{k!r}] should hold numbers; got dtype {a.dtype}.", ["bad-return-type"])
+        raw[k] = a
+        value = C.conform(a, want[k], None, f"params[{k!r}]", PARAM_SHAPES[k], problems)
+        if value is not None:
+            shaped[k] = value.astype(np.float64)
+    return raw, shaped
+
+
 @grader.case("init_params: shapes, zero biases, Xavier-normal weights", points=2,
              feeds="init_params(200, 300, rng) and init_params(3, 20000, rng): large layers, so the spread of "
                    "the weights can be measured",
              expects="W1 (h, n_in), b1 (h,), W2 (1, h), b2 (1,); biases all zero; weights normal, mean 0, "
-                     "std sqrt(2 / (fan_in + fan_out)) within 5 %",
-             tell="Follow the statement's 'Initialization' section.")
+                     "std sqrt(2 / (fan_in + fan_out)) within 5 %")
 def init_xavier(ctx: CaseContext) -> None:
-    problems: list[str] = []
+    problems = C.Problems()
+    found: list[str] = []
     for n_in, h in ((200, 300), (3, 20000)):
         result = ctx.call("init_params", n_in, h, Rng(ctx.seed()))
-        params = as_params(result.value, n_in, h, "params")
+        raw, shaped = init_arrays(result.value, n_in, h, problems)
         for b in ("b1", "b2"):
-            if np.any(params[b] != 0):
-                problems.append(f"params[{b!r}] is not all zeros (with n_in = {n_in}, h = {h}); biases start at 0.")
+            if np.any(raw[b] != 0):
+                found.append(f"params[{b!r}] is not all zeros (with n_in = {n_in}, h = {h}); biases start at 0.")
         for name, fan_in, fan_out in (("W1", n_in, h), ("W2", h, 1)):
-            if params[name].size >= 10000:
-                problem = _weight_problem(params[name], f"params[{name!r}]", fan_in, fan_out)
+            if name in shaped and shaped[name].size >= 10000:
+                problem = _weight_problem(shaped[name], f"params[{name!r}]", fan_in, fan_out)
                 if problem:
-                    problems.append(problem)
-    if problems:
-        problems = list(dict.fromkeys(problems))
-        raise Fail("\n".join(problems) + " (init-not-xavier) Hint: W1 = rng.standard_normal((h, n_in)) * "
-                   "sqrt(2 / (n_in + h)), W2 = rng.standard_normal((1, h)) * sqrt(2 / (h + 1)), "
-                   "b1 = zeros(h), b2 = zeros(1) (statement, 'Initialization').", ["init-not-xavier"])
+                    found.append(problem)
+    if found:
+        problems.add(Fail("\n".join(dict.fromkeys(found)), ["init-not-xavier"], hints=[XAVIER_HINT]))
+    problems.raise_if_any()
 
 
 @grader.case("init_params: draws only from rng", points=1,
              feeds="init_params(3, 4, rng) three times: twice with generators made from the same seed, "
                    "once from another seed",
-             expects="equal seeds give equal parameters, different seeds different weights",
-             tell="Use the generator you are given: rng.standard_normal(...).")
+             expects="equal seeds give equal parameters, different seeds different weights")
 def init_uses_rng(ctx: CaseContext) -> None:
     seed = ctx.seed()
-    first, again, other = (as_params(ctx.call("init_params", 3, 4, Rng(s)).value, 3, 4, "params")
+    problems = C.Problems()
+    first, again, other = (init_arrays(ctx.call("init_params", 3, 4, Rng(s)).value, 3, 4, problems)[0]
                            for s in (seed, seed, seed + 1))
-    hint = ("Hint: draw every random number from the argument rng (rng.standard_normal), never from np.random "
-            "and never from a generator you seed yourself (statement, 'Initialization').")
     if not all(np.array_equal(first[k], again[k]) for k in KEYS):
-        raise Fail("Two calls with generators made from the same seed returned different weights, so your "
-                   "init_params draws from somewhere other than rng (the global np.random?). (global-random) "
-                   + hint, ["global-random"])
-    if all(np.array_equal(first[k], other[k]) for k in ("W1", "W2")):
-        raise Fail("Generators made from different seeds gave identical weights, so your init_params ignores rng "
-                   "(a fixed seed such as np.random.seed(0) or default_rng(0)?). (global-random) " + hint,
-                   ["global-random"])
+        problems.add(Fail("Two calls with generators made from the same seed returned different weights, so your "
+                          "init_params draws from somewhere other than rng (the global np.random?).",
+                          ["global-random"], hints=[RNG_HINT]))
+    elif all(np.array_equal(first[k], other[k]) for k in ("W1", "W2")):
+        problems.add(Fail("Generators made from different seeds gave identical weights, so your init_params ignores "
+                          "rng (a fixed seed such as np.random.seed(0), or a generator it seeds itself such as "
+                          "default_rng(0)?).", ["global-random"], hints=[RNG_HINT]))
+    problems.raise_if_any()
 
 
 # --------------------------------------------------------------------------- forward and loss_and_grads
@@ -349,8 +384,8 @@ def init_uses_rng(ctx: CaseContext) -> None:
 
 @grader.case("forward: small batch", points=2,
              feeds="random params (n_in = 3, h = 5, non-zero biases), X (6, 3)",
-             expects=f"p (6,): {FORWARD}",
-             tell=f"Check the formula: {FORWARD}; return shape (N,), not (N, 1).")
+             expects="p (6,) = sigmoid(relu(X @ W1.T + b1) @ W2.T + b2)",
+             tell=f"Work through the worked example by hand ({FORWARD}).")
 def forward_small(ctx: CaseContext) -> None:
     params = random_params(ctx.rng, 3, 5)
     X, _ = random_batch(ctx.rng, 6, 3)
@@ -360,8 +395,7 @@ def forward_small(ctx: CaseContext) -> None:
 @grader.case("loss_and_grads: small batch", points=3,
              feeds="random params (n_in = 3, h = 5, non-zero biases), X (8, 3), y (8,) in {0, 1}",
              expects="the mean binary cross-entropy and the four exact gradients",
-             tell=f"Check the loss and {BACKWARD}; compare with a numerical gradient (statement, 'Check your "
-                  f"gradients').")
+             tell="Compare your gradients with a numerical gradient (statement, 'Check your gradients').")
 def loss_small(ctx: CaseContext) -> None:
     params = random_params(ctx.rng, 3, 5)
     X, y = random_batch(ctx.rng, 8, 3)
@@ -370,14 +404,17 @@ def loss_small(ctx: CaseContext) -> None:
 
 @grader.case("edge shapes: one sample, one hidden unit", points=1,
              feeds="N = 1 (h = 4, n_in = 2); h = 1 (N = 5, n_in = 2): forward and loss_and_grads",
-             expects="p of shape (N,) even for N = 1; W2 (1, 1), b1 (1,) kept as arrays",
-             tell="Do not squeeze axes away: p is (N,), W2's gradient is (1, h), b2's is (1,).")
+             expects="p of shape (N,) even for N = 1; W2 (1, 1), b1 (1,) kept as arrays")
 def edge_shapes(ctx: CaseContext) -> None:
+    problems = C.Problems()
     for N, h in ((1, 4), (5, 1)):
         params = random_params(ctx.rng, 2, h)
         X, y = random_batch(ctx.rng, N, 2)
-        check_forward(ctx, params, X)
-        check_loss_and_grads(ctx, params, X, y)
+        with problems.check():
+            check_forward(ctx, params, X)
+        with problems.check():
+            check_loss_and_grads(ctx, params, X, y)
+    problems.raise_if_any()
 
 
 def _saturating_inputs(ctx: CaseContext) -> tuple[dict, np.ndarray]:
@@ -394,10 +431,10 @@ def _stress_fail(function: str, warnings: list[str], nonfinite: list[str]) -> Fa
     if nonfinite:
         what.append(f"{', '.join(nonfinite)} contain nan or inf")
     codes = ["sigmoid-overflow"] + (["not-finite"] if nonfinite else [])
-    return Fail(f"With logits in the thousands, `{function}` is not numerically stable: {'; '.join(what)}. "
-                "(sigmoid-overflow) Hint: np.exp(-z) overflows for z < -709, and np.where evaluates both of its "
-                "branches, so guard the exponent itself: exp only ever of -|z|; compute the loss from the logits "
-                "or clip p away from 0 and 1 (statement, 'Numerical stability').", codes)
+    return Fail(f"With logits in the thousands, `{function}` is not numerically stable: {'; '.join(what)}.", codes,
+                hints=["np.exp overflows beyond 709, and np.where evaluates both of its branches: the exponent "
+                       "itself must never be large, and the loss must never take log(0) (statement, 'Numerical "
+                       "stability')."])
 
 
 @grader.case("forward: huge logits stay finite, without overflow", points=1,
@@ -447,9 +484,8 @@ def loss_saturated(ctx: CaseContext) -> None:
             problems.append(f.message)
     if problems:
         inputs = {"params": params, "X": X, "y": y}
-        named = [m for m in grad_mistakes(p) if m.matches(inputs, expected, actual)]
-        raise Fail("\n".join(problems + ([m.feedback() for m in named] or [ctx.case.tell])),
-                   [m.code for m in named], fraction=0.5)
+        named = named_mistakes(grad_mistakes(p), inputs, expected, actual)
+        raise Fail.joined([Fail("\n".join(problems)), *named], fraction=0.5, hints=[] if named else [ctx.case.tell])
 
 
 @grader.case("forward: random shapes", points=1, visibility="hidden",
@@ -464,7 +500,7 @@ def forward_random(ctx: CaseContext) -> None:
 @grader.case("loss_and_grads: random shapes", points=2, visibility="hidden",
              feeds="random params, X and y, N in 2..40, n_in in 1..6, h in 1..12",
              expects="the mean binary cross-entropy and the four exact gradients",
-             tell=f"Check the loss and {BACKWARD}.")
+             tell="Compare your gradients with a numerical gradient (statement, 'Check your gradients').")
 def loss_random(ctx: CaseContext) -> None:
     N, n_in, h = int(ctx.rng.integers(2, 41)), int(ctx.rng.integers(1, 7)), int(ctx.rng.integers(1, 13))
     params = random_params(ctx.rng, n_in, h)
@@ -489,9 +525,9 @@ def train_deterministic(ctx: CaseContext) -> None:
         differ.append("losses")
     if differ:
         raise Fail(f"Two calls of train with the same data and seed={seed} returned different {', '.join(differ)}. "
-                   "(nondeterministic) Hint: build one generator, rng = np.random.default_rng(seed), and draw the "
-                   "initialization and every shuffle from it; never use np.random.* directly (statement, "
-                   "'Training').", ["nondeterministic"])
+                   "Something in it draws from a source other than the seed.", ["nondeterministic"],
+                   hints=["make every random choice of train (the initialization, every shuffle) from one "
+                          "generator built from seed, never from the global np.random (statement, 'Training')."])
 
 
 @grader.case("train: the loss falls", points=2,
@@ -501,18 +537,18 @@ def train_deterministic(ctx: CaseContext) -> None:
 def train_loss_falls(ctx: CaseContext) -> None:
     X, y = circles(ctx.rng, N_TRAIN)
     _, losses, result = call_train(ctx, X, y, ctx.seed())
-    hint = ("Hint: the update is W = W - lr * dW (with momentum: v = mu * v - lr * dW; W = W + v); if the loss "
-            "explodes, lower the learning rate (statement, 'Training').")
+    hint = ("a descent step moves each parameter against its gradient; if the loss explodes, the learning rate "
+            "is too large (statement, 'Training').")
     if not np.all(np.isfinite(losses)):
         first_bad = int(np.argmax(~np.isfinite(losses)))
         codes = ["loss-not-decreasing"] + (["sigmoid-overflow"] if bad_warnings(result.warnings) else [])
-        raise Fail(f"Your training diverged: the loss of epoch {first_bad + 1} is {losses[first_bad]}. "
-                   f"(loss-not-decreasing) {hint}", codes)
+        raise Fail(f"Your training diverged: the loss of epoch {first_bad + 1} is {losses[first_bad]}.", codes,
+                   hints=[hint])
     if not losses[-1] <= LOSS_FALL * losses[0]:
         verb = "rose" if losses[-1] > losses[0] else "hardly fell"
         raise Fail(f"Your training loss {verb}: {losses[0]:.4g} in the first epoch, {losses[-1]:.4g} in the last "
-                   f"({len(losses)} epochs); it must end at most {LOSS_FALL:.0%} of where it started. "
-                   f"(loss-not-decreasing) {hint}", ["loss-not-decreasing"])
+                   f"({len(losses)} epochs); it must end at most {LOSS_FALL:.0%} of where it started.",
+                   ["loss-not-decreasing"], hints=[hint])
 
 
 def _reference_forward() -> Callable[[dict, np.ndarray], np.ndarray]:
@@ -533,7 +569,7 @@ def _logit_is_affine(X: np.ndarray, p: np.ndarray) -> bool:
     return float(np.linalg.norm(A @ coef - z)) <= 1e-6 * max(1.0, float(np.linalg.norm(z)))
 
 
-def _why_inaccurate(ctx: CaseContext, params: dict, X: np.ndarray, p_ref: np.ndarray) -> tuple[list[str], list[str]]:
+def _why_inaccurate(ctx: CaseContext, params: dict, X: np.ndarray, p_ref: np.ndarray) -> list[Fail]:
     """Look at the student's own forward pass on the held-out points for a named mistake."""
     try:
         result = ctx.call("forward", params, X)
@@ -541,19 +577,19 @@ def _why_inaccurate(ctx: CaseContext, params: dict, X: np.ndarray, p_ref: np.nda
     except StudentFault as fault:
         if fault.fatal:
             raise
-        return [], []
+        return []
     except Fail:
-        return [], []
+        return []
     if p.shape != (X.shape[0],):
-        return [], []
-    for mistake in forward_mistakes():
-        if mistake.matches({"params": params, "X": X}, {"p": p_ref}, {"p": p}):
-            return [mistake.feedback()], [mistake.code]
+        return []
+    named = named_mistakes(forward_mistakes(), {"params": params, "X": X}, {"p": p_ref}, {"p": p})
+    if named:
+        return named[:1]
     if _logit_is_affine(X, p) and not _logit_is_affine(X, p_ref):
-        return [f"Your own forward pass draws a straight decision boundary (its logit is an affine function of x) "
-                f"where the statement's network with the same parameters does not. "
-                f"(no-hidden-nonlinearity) Hint: {FORWARD}."], ["no-hidden-nonlinearity"]
-    return [], []
+        return [Fail("Your own forward pass draws a straight decision boundary (its logit is an affine function of "
+                     "x) where the statement's network with the same parameters does not.",
+                     ["no-hidden-nonlinearity"], hints=[RELU_HINT])]
+    return []
 
 
 def check_accuracy(ctx: CaseContext, make: Callable, dataset: str, threshold: float) -> None:
@@ -561,19 +597,18 @@ def check_accuracy(ctx: CaseContext, make: Callable, dataset: str, threshold: fl
     X_test, y_test = make(ctx.rng, N_TEST)
     params, _, _ = call_train(ctx, X, y, ctx.seed())
     if not all(np.all(np.isfinite(v)) for v in params.values()):
-        raise Fail("train returned parameters that contain nan or inf, so they classify nothing. "
-                   "(accuracy-below-threshold)", ["not-finite", "accuracy-below-threshold"])
+        raise Fail("train returned parameters that contain nan or inf, so they classify nothing.",
+                   ["not-finite", "accuracy-below-threshold"])
     with np.errstate(all="ignore"):
         p_ref = np.asarray(_reference_forward()(params, X_test), dtype=np.float64)
     accuracy = float(np.mean((p_ref >= 0.5) == (y_test == 1)))
     if accuracy < threshold:
-        lines, codes = _why_inaccurate(ctx, params, X_test, p_ref)
-        raise Fail(f"Your trained network classifies {accuracy:.1%} of {N_TEST} held-out {dataset} points "
-                   f"correctly; at least {threshold:.0%} is required. (accuracy-below-threshold)\n" + "\n".join(
-                       lines + ["Hint: the parameters are evaluated on raw X with the statement's forward pass: "
-                                "train longer, use momentum or more hidden units, and if you standardize X inside "
-                                "train, fold the scaling into W1 and b1 (statement, 'Training')."]),
-                   ["accuracy-below-threshold"] + codes)
+        found = Fail(f"Your trained network classifies {accuracy:.1%} of {N_TEST} held-out {dataset} points "
+                     f"correctly; at least {threshold:.0%} is required.", ["accuracy-below-threshold"],
+                     hints=["the parameters are evaluated on raw X with the statement's forward pass: train longer, "
+                            "use momentum or more hidden units, and if you standardize X inside train, fold the "
+                            "scaling into W1 and b1 (statement, 'Training')."])
+        raise Fail.joined([found, *_why_inaccurate(ctx, params, X_test, p_ref)])
 
 
 @grader.case("train: accuracy on held-out two moons", points=3, visibility="hidden",

@@ -59,8 +59,10 @@ def default_runner(settings: Settings | None = None) -> Runner:
 
 
 def grade(exercise: str, source: str, *, filename: str = "submission.py", include_hidden: bool = False,
-          seed: int | None = None, runner: Runner | None = None, settings: Settings | None = None) -> Report:
-    """Grade ``source`` for ``exercise``.
+          seed: int | None = None, runner: Runner | None = None, settings: Settings | None = None,
+          feedback: str | None = None) -> Report:
+    """Grade ``source`` for ``exercise``, telling as much as ``feedback`` (default: the
+    exercise's level, :mod:`graders.framework.feedback`) allows.
 
     Raises
     ------
@@ -79,7 +81,7 @@ def grade(exercise: str, source: str, *, filename: str = "submission.py", includ
     runner = runner or default_runner(settings)
     return run_grader(get_grader(ex.id), runner, Submission(source, filename), exercise_version=ex.version,
                       limits=ex.limits.capped(settings.limit_caps), visible_oracle=_stored(ex.id),
-                      hidden_oracle=hidden, seed=seed)
+                      hidden_oracle=hidden, seed=seed, feedback_level=feedback or ex.feedback)
 
 
 def grade_file(exercise: str, filename: str, data: bytes, **options) -> Report:

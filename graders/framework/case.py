@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 import numpy as np
 
 from . import checks as C
+from . import codes
 from .checks import Fail
 from .proxy import CallResult, StudentSession
 
@@ -33,46 +34,77 @@ class Mistake:
     Parameters
     ----------
     code : str
-        Diagnosis code of the contract.
+        Diagnosis code of the registry (:mod:`graders.framework.codes`); checked when the
+        mistake is made.
     says : str
         What the student did, in the student's words ("You divided dW by the batch size").
+        Neither the code nor the hint belongs in it.
     hint : str
-        Where to look: the formula in the statement.
+        Where to look: the idea, and the statement's section.
     predict : callable
         ``predict(inputs, expected) -> {output name: array}``: what this mistake would
         return for these inputs, given the correct outputs.  Only the outputs the mistake
         changes need to be listed.  May raise to mean "not applicable here".
+    fit : bool
+        The wrong formula has a free parameter (a learning rate, a decay): ``predict`` is
+        then called as ``predict(inputs, expected, actual)`` to fit it to the student's
+        outputs, and the fitted prediction must still equal them everywhere.
     """
 
     code: str
     says: str
     hint: str
-    predict: Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]
+    predict: Callable[..., Mapping[str, Any]]
+    fit: bool = False
 
-    def matches(self, inputs: Mapping[str, Any], expected: Mapping[str, Any], actual: Mapping[str, Any]) -> bool:
+    def __post_init__(self) -> None:
+        codes.get(self.code)
+
+    def matches(self, inputs: Mapping[str, Any], expected: Mapping[str, Any], actual: Mapping[str, Any],
+                raw: Mapping[str, Any] | None = None) -> bool:
         """True if every output this mistake predicts equals the student's, and the
-        prediction differs from the correct answer (so the mistake is visible here)."""
+        prediction differs from the correct answer (so the mistake is visible here).
+
+        ``actual`` holds the student's outputs converted to the expected shape and dtype
+        where that was possible (:func:`checks.conform`), ``raw`` the outputs as returned;
+        a prediction is compared with whichever has its shape, at the coarser tolerance of
+        the expected and the student's dtype.
+        """
         try:
-            predicted = self.predict(inputs, expected)
+            if self.fit:
+                predicted = self.predict(inputs, expected, {**(raw or {}), **actual})
+            else:
+                predicted = self.predict(inputs, expected)
         except Exception:
             return False
         if not predicted:
             return False
         differs = False
         for name, wrong in predicted.items():
-            got, exp = actual.get(name), expected.get(name)
             wrong = np.asarray(wrong, dtype=np.float64)
-            if type(got) is not np.ndarray or got.shape != wrong.shape:
+            exp = expected.get(name)
+            candidates = [a for a in (actual.get(name), (raw or {}).get(name))
+                          if type(a) is np.ndarray and a.shape == wrong.shape and a.dtype.kind in "biuf"]
+            if not candidates:
                 return False
-            dtype = exp.dtype if type(exp) is np.ndarray and exp.dtype.kind == "f" else np.float64
+            got = candidates[0]
+            exp_dtype = exp.dtype if type(exp) is np.ndarray and exp.dtype.kind == "f" else np.float64
+            dtype = C.comparison_dtype(exp_dtype, got.dtype)
             if not C.is_close(got.astype(np.float64), wrong, dtype):
                 return False
             if type(exp) is not np.ndarray or not C.is_close(wrong, exp.astype(np.float64), dtype):
                 differs = True
         return differs
 
-    def feedback(self) -> str:
-        return f"{self.says} ({self.code}) Hint: {self.hint}"
+    def fail(self) -> Fail:
+        """This mistake as a failure: what the student did, its code, its hint."""
+        return Fail(self.says, [self.code], hints=[self.hint])
+
+
+def named_mistakes(mistakes: Sequence[Mistake], inputs: Mapping[str, Any], expected: Mapping[str, Any],
+                   actual: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> list[Fail]:
+    """The failures of the ``mistakes`` the student's outputs match (see :meth:`Mistake.matches`)."""
+    return [m.fail() for m in mistakes if m.matches(inputs, expected, actual, raw)]
 
 
 # --------------------------------------------------------------------------- outputs
@@ -259,10 +291,13 @@ class CaseContext:
         """Call ``function`` with ``args`` (in order), and check every returned output.
 
         Checks, per output: type, shape, dtype, finiteness and values against the
-        expected result, then that the inputs are unchanged.  On failure, tries each of
-        ``mistakes`` against the student's outputs and names the ones that match.
-        ``shapes`` names each output's shape in symbols for messages, e.g.
-        ``{"dW": "(n_out, n_in)"}``.
+        expected result, then that the inputs are unchanged.  A wrong dtype, or a shape
+        that differs only by axes of length 1, does not stop the checks: the values are
+        compared after conversion (:func:`checks.conform`), so a mistake behind them is
+        still named.  On failure, tries each of ``mistakes`` against the student's outputs
+        and names every one that matches; the case's ``tell`` is the hint only when values
+        are wrong and no mistake explains them.  ``shapes`` names each output's shape in
+        symbols for messages, e.g. ``{"dW": "(n_out, n_in)"}``.
         Partial credit: the share of outputs that are right (when inputs are unchanged).
 
         Returns
@@ -278,32 +313,30 @@ class CaseContext:
         expected = unpack(returns, expected_value, function)  # the reference's outputs: always well-formed
         actual = unpack(returns, result.value, function)  # raises Fail(bad-return-type)
 
-        problems: list[str] = []
-        codes: list[str] = []
+        problems = C.Problems()
+        converted: dict[str, np.ndarray] = {}
+        wrong_values = False
         good = 0
         for name, exp in expected.items():
             got = actual[name]
-            try:
-                C.expect_shape(got, exp.shape, name, (shapes or {}).get(name, ""))
-                if check_dtype:
-                    C.expect_dtype(got, exp.dtype, name)
-                C.expect_finite(got, name)
-                C.expect_close(got, exp, name, hidden=self.hidden)
-                good += 1
-            except Fail as f:
-                problems.append(f.message)
-                codes.extend(f.diagnoses)
-        try:
+            before = len(problems.fails)
+            value = C.conform(got, exp.shape, exp.dtype if check_dtype else None, name,
+                              (shapes or {}).get(name, ""), problems)
+            if value is None:
+                continue
+            converted[name] = value
+            rtol, atol = C.tolerance_for(C.comparison_dtype(exp.dtype, got.dtype))
+            with problems.check() as values_check:
+                C.expect_finite(value, name)
+                C.expect_close(value, exp, name, hidden=self.hidden, rtol=rtol, atol=atol)
+            wrong_values |= values_check.failed
+            good += len(problems.fails) == before
+        with problems.check() as mutation:
             C.expect_unchanged(result.mutated, labels + list(kwargs), function)
-        except Fail as f:
-            problems.append(f.message)
-            codes.extend(f.diagnoses)
+        if mutation.failed:
             good = 0
         if problems:
-            named = [m for m in mistakes if m.matches(dict(args, **kwargs), expected, actual)]
-            lines = problems + [m.feedback() for m in named]
-            if not named and self.case.tell:
-                lines.append(self.case.tell)
-            raise Fail("\n".join(lines), codes + [m.code for m in named], fraction=good / max(1, len(expected)))
+            named = named_mistakes(mistakes, dict(args, **kwargs), expected, converted, actual)
+            tell = [self.case.tell] if wrong_values and not named and self.case.tell else []
+            raise Fail.joined(problems.fails + named, fraction=good / max(1, len(expected)), hints=tell)
         return actual
-

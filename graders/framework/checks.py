@@ -10,6 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import codes
+
 #: (rtol, atol) per dtype. ``atol`` is relative to the largest expected magnitude, so a
 #: different but valid summation order passes while a wrong formula does not.
 TOLERANCES: dict[str, tuple[float, float]] = {
@@ -25,22 +27,92 @@ class Fail(Exception):
     Parameters
     ----------
     message : str
-        What to tell the student.
+        What went wrong, in a student's words: the failing property and the mistakes named.
+        No hint and no diagnosis code in the text: codes go in ``diagnoses``, hints in ``hints``.
     diagnoses : sequence of str
-        Diagnosis codes of the contract.
+        Diagnosis codes of the registry (:mod:`graders.framework.codes`).
     fraction : float
         Share of the case's points still earned (partial credit), in [0, 1).
+    hints : sequence of str
+        Where to look, each pointing at an idea and the statement's section.  The report
+        shows each distinct hint once (:mod:`graders.framework.feedback`).
     """
 
-    def __init__(self, message: str, diagnoses: Sequence[str] = (), *, fraction: float = 0.0):
+    def __init__(self, message: str, diagnoses: Sequence[str] = (), *, fraction: float = 0.0,
+                 hints: Sequence[str] = ()):
         super().__init__(message)
         self.message = message
         self.diagnoses = list(dict.fromkeys(diagnoses))
+        for code in self.diagnoses:
+            codes.get(code)  # an unknown code is a bug in the grader: it fails loudly
         self.fraction = min(max(float(fraction), 0.0), 1.0)
+        self.hints = list(dict.fromkeys(h for h in hints if h))
+
+    @classmethod
+    def joined(cls, fails: Sequence["Fail"], *, fraction: float = 0.0, hints: Sequence[str] = ()) -> "Fail":
+        """One failure that says everything ``fails`` say (in order, nothing twice)."""
+        lines = list(dict.fromkeys(line for f in fails for line in f.message.splitlines() if line))
+        return cls("\n".join(lines), [c for f in fails for c in f.diagnoses], fraction=fraction,
+                   hints=[h for f in fails for h in f.hints] + list(hints))
+
+
+class Problems:
+    """The failures of one case, collected so that one does not hide the next.
+
+    ``with problems.check(): C.expect_...(...)`` records a :class:`Fail` instead of
+    raising it; :meth:`raise_if_any` raises them all as one.
+    """
+
+    def __init__(self) -> None:
+        self.fails: list[Fail] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.fails)
+
+    def add(self, fail: Fail) -> None:
+        self.fails.append(fail)
+
+    @property
+    def diagnoses(self) -> list[str]:
+        return list(dict.fromkeys(c for f in self.fails for c in f.diagnoses))
+
+    def check(self) -> "_Recorder":
+        return _Recorder(self)
+
+    def raise_if_any(self, *, fraction: float | None = None, hints: Sequence[str] = ()) -> None:
+        """Raise one :class:`Fail` of everything recorded; ``fraction`` defaults to the first
+        failure's (a case of several calls scores as if it had stopped at the first failing one)."""
+        if self.fails:
+            fraction = self.fails[0].fraction if fraction is None else fraction
+            raise Fail.joined(self.fails, fraction=fraction, hints=hints)
+
+
+class _Recorder:
+    def __init__(self, problems: Problems):
+        self.problems = problems
+        self.failed = False
+
+    def __enter__(self) -> "_Recorder":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        if isinstance(value, Fail):
+            self.problems.add(value)
+            self.failed = True
+            return True
+        return False
 
 
 def tolerance_for(dtype: np.dtype) -> tuple[float, float]:
     return TOLERANCES.get(np.dtype(dtype).name, TOLERANCES["float64"])
+
+
+def comparison_dtype(expected: np.dtype, actual: np.dtype) -> np.dtype:
+    """The dtype whose tolerance compares ``actual`` with ``expected``: the coarser of the two
+    float dtypes (a float32 result of float64 inputs is judged at float32 precision, and
+    its wrong dtype is reported on its own)."""
+    candidates = [np.dtype(d) for d in (expected, actual) if np.dtype(d).name in TOLERANCES]
+    return max(candidates, key=lambda d: tolerance_for(d)[0]) if candidates else np.dtype(np.float64)
 
 
 def fmt_shape(shape: tuple[int, ...]) -> str:
@@ -107,17 +179,57 @@ def as_dict(value: Any, keys: Sequence[str], name: str) -> dict[str, Any]:
     return value
 
 
+SQUEEZE_HINT = ("keep exactly the axes of the shapes in the statement, even those of length 1: no extra axis "
+                "kept from a sum or a column vector, none squeezed away (statement, 'Conventions').")
+DTYPE_HINT = ("new arrays take their dtype from the inputs (np.zeros_like, or dtype=X.dtype); a fixed dtype "
+              "changes the precision (statement, 'Conventions').")
+
+
+def only_unit_axes_differ(actual: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """True if the shapes differ, but only by axes of length 1 (``(1, n)`` for ``(n,)``, ``(n,)`` for ``(n, 1)``)."""
+    return tuple(actual) != tuple(shape) and [d for d in actual if d != 1] == [d for d in shape if d != 1]
+
+
 def expect_shape(actual: np.ndarray, shape: tuple[int, ...], name: str, meaning: str = "") -> None:
     if actual.shape != tuple(shape):
         means = f" = {meaning}" if meaning else ""
+        hints = [SQUEEZE_HINT] if only_unit_axes_differ(actual.shape, tuple(shape)) else []
         raise Fail(f"{name} has shape {fmt_shape(actual.shape)}; expected {fmt_shape(tuple(shape))}{means}.",
-                   ["wrong-shape"])
+                   ["wrong-shape"], hints=hints)
 
 
 def expect_dtype(actual: np.ndarray, dtype: np.dtype, name: str) -> None:
     if actual.dtype != np.dtype(dtype):
-        raise Fail(f"{name} has dtype {actual.dtype}; expected {np.dtype(dtype)} "
-                   f"(keep the dtype of the inputs: do not convert to another precision).", ["wrong-dtype"])
+        raise Fail(f"{name} has dtype {actual.dtype}; expected {np.dtype(dtype)}, the dtype of the inputs.",
+                   ["wrong-dtype"], hints=[DTYPE_HINT])
+
+
+def conform(actual: np.ndarray, shape: tuple[int, ...], dtype: np.dtype | None, name: str, meaning: str = "",
+            problems: "Problems | None" = None) -> np.ndarray | None:
+    """``actual`` checked for shape and dtype, and converted where its values can still be compared.
+
+    A wrong shape that differs only by axes of length 1 is reshaped to ``shape``; a wrong
+    real dtype is converted to ``dtype``.  Each such problem is recorded in ``problems``
+    (the case still fails), so that the value checks and mistake detectors that follow run
+    on the converted array and a mistake behind a wrong shape or dtype is still named.
+
+    Returns
+    -------
+    ndarray or None
+        The array to compare (``shape``, ``dtype``), or None if the values cannot be compared.
+    """
+    problems = problems if problems is not None else Problems()
+    value: np.ndarray | None = actual
+    with problems.check():
+        expect_shape(actual, shape, name, meaning)
+    if actual.shape != tuple(shape):
+        value = actual.reshape(shape) if only_unit_axes_differ(actual.shape, tuple(shape)) else None
+    if dtype is not None:
+        with problems.check():
+            expect_dtype(actual, dtype, name)
+        if actual.dtype != np.dtype(dtype) and value is not None:
+            value = value.astype(dtype) if actual.dtype.kind in "biuf" else None
+    return value
 
 
 def expect_finite(actual: np.ndarray, name: str) -> None:
@@ -177,6 +289,7 @@ def expect_unchanged(mutated: Sequence[str], labels: Sequence[str], function: st
     names = []
     for m in mutated:
         names.append(labels[int(m)] if m.isdigit() and int(m) < len(labels) else m)
-    raise Fail(f"`{function}` modified its input(s) {', '.join(names)} in place. Functions must return new "
-               f"arrays and leave their arguments unchanged (use `A = A + x`, not `A += x`, on inputs).",
-               ["input-mutated"])
+    raise Fail(f"`{function}` modified its input(s) {', '.join(names)} in place.", ["input-mutated"],
+               hints=["a function returns new arrays and leaves its arguments as they were: an in-place operation "
+                      "(+=, out=, a slice assignment) on an argument changes the caller's array (statement, "
+                      "'Conventions')."])

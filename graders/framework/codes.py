@@ -21,7 +21,11 @@ ANY = "any"
 
 @dataclass(frozen=True)
 class Code:
-    """One diagnosis code."""
+    """One diagnosis code.
+
+    ``scope`` is ``any`` or the exercise that names the code (the contract's table);
+    ``also`` lists further exercises whose graders name it too.
+    """
 
     code: str
     scope: str
@@ -29,6 +33,11 @@ class Code:
     fatal: bool = False
     sandbox: bool = False
     contract: bool = True
+    also: tuple[str, ...] = ()
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return (self.scope, *self.also)
 
 
 def _codes(*codes: Code) -> dict[str, Code]:
@@ -72,14 +81,14 @@ CODES: dict[str, Code] = _codes(
     Code("grader-error", ANY, "The grader itself failed on this test; this is not a mistake in the code, and the "
                               "instructor can regrade it.", contract=False),
     # ------------------------------------------------------------------ dense
-    Code("dW-transposed", "dense", "dW is the transpose of the gradient: it must have W's shape (n_out, n_in), "
-                                   "dW = dY.T @ X."),
-    Code("grad-averaged", "dense", "A gradient was divided by the batch size; the layer's gradients sum over the "
-                                   "batch."),
-    Code("db-wrong-axis", "dense", "db is summed over the wrong axis, over everything, or kept 2-D; it sums dY "
-                                   "over the batch (axis 0) and has shape (n_out,)."),
-    Code("dX-used-W-transpose", "dense", "dX was computed with W.T; with W of shape (n_out, n_in) the gradient "
-                                         "with respect to X is dY @ W."),
+    Code("dW-transposed", "dense", "dW is the transpose of the gradient: a weight's gradient has the weight's "
+                                   "own shape, (n_out, n_in)."),
+    Code("grad-averaged", "dense", "A gradient was divided by the batch size; a layer's gradients sum over the "
+                                   "batch (any 1/B of a mean loss is already inside dY).", also=("lora",)),
+    Code("db-wrong-axis", "dense", "db is summed over the wrong axis, over everything, or kept 2-D; the bias "
+                                   "gradient sums over the samples and has the bias's shape (n_out,)."),
+    Code("dX-used-W-transpose", "dense", "dX was computed with W.T; with W stored as (n_out, n_in) the gradient "
+                                         "with respect to X multiplies dY by W itself."),
     Code("bias-not-broadcast", "dense", "The bias is missing, or not added to every row of the output."),
     Code("dX-used-updated-weights", "dense", "dX was computed with weights already changed by an update step; "
                                              "the gradient uses the weights of the forward pass."),
@@ -90,9 +99,9 @@ CODES: dict[str, Code] = _codes(
                                  "can never learn."),
     Code("lora-mirrored", "lora", "A is zero and B is random: the mirrored convention. A is drawn at random and "
                                   "B starts at zero."),
-    Code("global-random", "two_layer", "The random draws come from the global np.random, or from a generator "
-                                       "the function seeds itself, instead of the generator it was given.",
-         contract=True),
+    Code("global-random", "lora", "The random draws come from the global np.random, or from a generator the "
+                                  "function seeds itself, instead of the generator it was given.",
+         also=("two_layer",)),
     Code("A-rank-deficient", "lora", "A has rank lower than r (repeated or constant columns), so the adapter can "
                                      "learn only a lower-rank update."),
     Code("W0-gradient", "lora", "The frozen weights W0 were updated, modified or given a gradient; only A and B "
@@ -115,17 +124,18 @@ CODES: dict[str, Code] = _codes(
     # ------------------------------------------------------------------ attention
     Code("softmax-wrong-axis", "attention", "The softmax normalizes over the wrong axis: columns sum to 1 "
                                             "instead of rows."),
-    Code("rows-not-normalised", "attention", "The rows of the attention weights do not sum to 1."),
-    Code("missing-scale", "attention", "The scores are not divided by sqrt(d_k) before the softmax."),
+    Code("rows-not-normalised", "attention", "The rows of the attention weights do not sum to 1 (or some weight "
+                                             "is negative)."),
+    Code("missing-scale", "attention", "The scores are not scaled by 1/sqrt(d_k) before the softmax."),
     Code("scale-by-dk", "attention", "The scores are divided by d_k instead of sqrt(d_k)."),
     Code("scale-by-keys", "attention", "The scores are divided by the square root of the number of keys T_k "
                                        "instead of sqrt(d_k), the key dimension."),
     Code("scale-after-softmax", "attention", "The 1/sqrt(d_k) scale is applied to the weights after the softmax "
                                              "instead of to the scores before it."),
-    Code("softmax-overflow", "attention", "The softmax overflows to nan or inf for large scores; subtract each "
-                                          "row's maximum before exponentiating."),
-    Code("out-transposed", "attention", "The output uses A.T or a transposed V: out = A @ V has shape "
-                                        "(T_q, d_v)."),
+    Code("softmax-overflow", "attention", "The softmax overflows to nan or inf for large scores: exp of a large "
+                                          "score is inf in floating point."),
+    Code("out-transposed", "attention", "The output is transposed, or mixes the values with the columns of A "
+                                        "instead of its rows; out has one row per query, shape (T_q, d_v)."),
     Code("axis-ignored", "attention", "softmax ignores its axis argument."),
     Code("counterexample-invalid", "attention", "The proposed counterexample does not show a token attending "
                                                 "most to another token (or is not finite, or has the wrong "
@@ -139,8 +149,8 @@ CODES: dict[str, Code] = _codes(
     Code("relu-grad-wrong-point", "two_layer", "The ReLU derivative is taken at the wrong point (e.g. at the "
                                                "activation or the upstream gradient instead of the "
                                                "pre-activation)."),
-    Code("sigmoid-overflow", "two_layer", "The sigmoid overflows for large negative logits (exp(-z) becomes inf) "
-                                          "or gives nan; a numerically stable form avoids it."),
+    Code("sigmoid-overflow", "two_layer", "The sigmoid or the loss overflows for large logits (exp(-z) becomes "
+                                          "inf, log(0) appears) or gives nan."),
     Code("no-hidden-nonlinearity", "two_layer", "The hidden layer has no non-linearity, so the network can only "
                                                 "draw a straight decision boundary."),
     Code("wrong-hidden-activation", "two_layer", "The hidden layer uses sigmoid or tanh where the network has "
@@ -154,9 +164,6 @@ CODES: dict[str, Code] = _codes(
                                                   "held-out points."),
     Code("nondeterministic", "two_layer", "train gives different results for the same seed."),
 )
-
-#: ``global-random`` is named by two exercises; its scope above is one of them.
-SHARED = {"global-random": ("lora", "two_layer")}
 
 #: Codes the student's side of the sandbox may report about itself.
 SANDBOX_CODES = frozenset(c.code for c in CODES.values() if c.sandbox)
@@ -183,7 +190,7 @@ def explain(code: str) -> str:
 
 def scopes(code: str) -> tuple[str, ...]:
     """The exercises (or ``("any",)``) that name ``code``."""
-    return SHARED.get(code) or (get(code).scope,)
+    return get(code).scopes
 
 
 def for_exercise(exercise: str) -> list[Code]:

@@ -17,11 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .codes import FATAL_CODES  # faults after which a session cannot go on: the runner starts a new one
 from .execution import Fault, invoke, load_submission
 from .plain import NotPlain, to_plain
-
-#: Faults after which a session cannot be trusted to go on: the runner starts a new one.
-FATAL_CODES = frozenset({"timeout", "memory-limit", "crashed", "output-limit"})
 
 
 class RunnerUnavailable(RuntimeError):

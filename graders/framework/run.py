@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import feedback
 from .case import Case, CaseContext, Grader, Oracle, StaleExpectations, case_seed
 from .checks import Fail
 from .proxy import Limits, Runner, RunnerUnavailable, StudentFault, StudentSession
@@ -40,8 +41,11 @@ def _case_report(case: Case, score: float, outcome: str, message: str, diagnoses
 
 
 def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exercise_version: str, limits: Limits,
-               visible_oracle: Oracle, hidden_oracle: Oracle | None, seed: int | None = None) -> Report:
-    """Grade ``submission`` with every visible case, and the hidden ones if ``hidden_oracle``."""
+               visible_oracle: Oracle, hidden_oracle: Oracle | None, seed: int | None = None,
+               feedback_level: str = feedback.DEFAULT) -> Report:
+    """Grade ``submission`` with every visible case, and the hidden ones if ``hidden_oracle``;
+    the report tells as much as ``feedback_level`` allows (:mod:`graders.framework.feedback`)."""
+    feedback.check_level(feedback_level)
     started = time.perf_counter()
     include_hidden = hidden_oracle is not None
     seed = new_seed() if seed is None else int(seed)
@@ -51,6 +55,7 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
     isolation: tuple[str, ...] = tuple(runner.isolation)
     outputs: list[str] = []
     results: list[CaseReport] = []
+    hints: dict[str, list[str]] = {}  # case name -> its hints, shown once per report by feedback.compose
 
     def close() -> None:
         nonlocal session
@@ -80,6 +85,7 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
                 results.append(_case_report(case, case.points, "pass", "", []))
             except Fail as f:
                 results.append(_case_report(case, case.points * f.fraction, "fail", f.message, f.diagnoses))
+                hints[case.name] = f.hints
             except StudentFault as fault:
                 outcome = "timeout" if fault.code == "timeout" else "error"
                 results.append(_case_report(case, 0.0, outcome, fault.message, [fault.code]))
@@ -95,6 +101,7 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
     finally:
         close()
 
+    results = feedback.compose(results, [hints.get(r.name, []) for r in results], feedback_level)
     diagnoses = list(dict.fromkeys(code for r in results for code in r.diagnoses))
     output = "".join(outputs)
     if len(output) > MAX_OUTPUT:
@@ -112,5 +119,6 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
         hidden_included=include_hidden,
         isolation=list(isolation),
         output=output,
+        message=feedback.SCORE_NOTE if feedback_level == "score" else "",
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )

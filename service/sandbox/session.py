@@ -19,16 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from graders.framework.codes import SANDBOX_CODES  # the only codes the student's side may report itself
 from graders.framework.plain import NotPlain, WireError, decode, is_plain, to_plain
 from graders.framework.proxy import CallResult, Limits, StudentFault, result_from_message
 
 from .channel import HEADER, frame
 
 MAX_RESULT = 64 * 1024 * 1024  # far above any exercise's result (dense's largest is 3.2 MB)
-#: The only diagnosis codes the student's side may report itself (``execution.py``'s);
-#: timeouts, crashes and floods are observed here, never taken from the sandbox's word.
-SANDBOX_CODES = frozenset({"syntax-error", "forbidden-import", "exception", "memory-limit", "missing-function",
-                           "bad-return-type"})
 HELLO_TIMEOUT = 10.0
 
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 import re
 
+from graders.framework import codes
+
 #: A value shown as the expected one ("expected 0.35"), which hidden feedback must never contain
 #: (a shape, "expected (3, 2)", is no value).
 EXPECTED_VALUE = re.compile(r"expected -?[\d.]")
+
+
+def contract_codes(exercise: str) -> set[str]:
+    """The codes the contract names for ``exercise`` itself (from the registry, which a test holds to the contract)."""
+    return {c.code for c in codes.for_exercise(exercise) if c.contract and c.scope != codes.ANY}
 
 
 def failures(report) -> list[tuple[str, str]]:
@@ -21,10 +28,17 @@ def assert_full_marks(report) -> None:
     assert report.diagnoses == []
 
 
-def assert_diagnosed(report, codes) -> None:
-    for code in codes:
+def assert_codes_registered(report) -> None:
+    """Every code of the report is one the registry lists for its exercise."""
+    allowed = {c.code for c in codes.for_exercise(report.exercise)}
+    assert set(report.diagnoses) <= allowed, set(report.diagnoses) - allowed
+
+
+def assert_diagnosed(report, expected_codes) -> None:
+    for code in expected_codes:
         assert code in report.diagnoses, (code, failures(report))
     assert report.score < report.max_score
+    assert_codes_registered(report)
 
 
 def assert_hidden_feedback_shows_no_expected_values(report) -> None:

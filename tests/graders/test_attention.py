@@ -6,6 +6,7 @@ import json
 import pathlib
 
 import pytest
+from solution_checks import assert_codes_registered, contract_codes
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "graders" / "solutions" / "attention"
@@ -23,6 +24,8 @@ WRONG = {
     "no_exp.py": ["rows-not-normalised"],
     "missing_scale.py": ["missing-scale"],
     "scale_by_dk.py": ["scale-by-dk"],
+    "scale_by_keys.py": ["scale-by-keys"],
+    "scale_after_softmax.py": ["scale-after-softmax"],
     "naive_softmax.py": ["softmax-overflow", "not-finite"],
     "out_transposed.py": ["out-transposed"],
     "out_uses_a_t.py": ["out-transposed"],
@@ -32,8 +35,7 @@ WRONG = {
     "counterexample_unit_norm.py": ["counterexample-invalid"],
     "inplace_shift.py": ["input-mutated"],
 }
-CONTRACT_CODES = {"softmax-wrong-axis", "rows-not-normalised", "missing-scale", "scale-by-dk", "softmax-overflow",
-                  "out-transposed", "axis-ignored", "counterexample-invalid"}
+CONTRACT_CODES = contract_codes("attention")
 
 
 def failures(report) -> list[tuple[str, str]]:
@@ -54,6 +56,7 @@ def test_wrong_solution_is_diagnosed(grade_file, name, codes):
     report = grade_file("attention", FOLDER / name, seed=11)
     assert set(codes) <= set(report.diagnoses), (codes, failures(report))
     assert report.score < report.max_score
+    assert_codes_registered(report)
 
 
 def test_each_contract_code_has_a_wrong_solution_and_every_file_is_tabled():
@@ -91,3 +94,18 @@ def test_cli_grades_a_wrong_file_with_hidden_cases(nngrade_cli):
     assert "scale-by-dk" in report["diagnoses"]
     assert report["score"] < report["max_score"]
     assert any(t["visibility"] == "hidden" and "scale-by-dk" in t["diagnoses"] for t in report["tests"])
+
+
+def test_scale_after_softmax_is_not_told_to_normalise(grade_file):
+    report = grade_file("attention", FOLDER / "scale_after_softmax.py", include_hidden=False)
+    failed = [t for t in report.tests if t.outcome != "pass"]
+    assert failed and all(t.diagnoses == ["scale-after-softmax"] for t in failed), failures(report)
+    assert not [t.message for t in failed if "divide the exponentials by their own sum" in t.message]
+    assert "rows sum to 1/sqrt(d_k)" in failed[0].message or "sums to 1/sqrt(d_k)" in failed[0].message
+
+
+def test_scale_by_keys_names_both_square_roots(grade_file):
+    report = grade_file("attention", FOLDER / "scale_by_keys.py", include_hidden=False)
+    case = next(t for t in report.tests if t.name == "attention: more keys than queries (T_q != T_k)")
+    assert case.diagnoses == ["scale-by-keys"]
+    assert "sqrt(T_k) = sqrt(5)" in case.message and "sqrt(d_k) = sqrt(4)" in case.message

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 from solution_checks import (assert_cli_report, assert_diagnosed, assert_full_marks,
-                             assert_hidden_feedback_shows_no_expected_values)
+                             assert_hidden_feedback_shows_no_expected_values, contract_codes)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "graders" / "solutions" / "dense"
@@ -30,9 +30,12 @@ WRONG = {
     "squeezed.py": ["wrong-shape"],
     "per_sample_loop.py": ["too-slow"],
     "loop_in_backward.py": ["too-slow"],
+    "dX_updated_weights.py": ["dX-used-updated-weights"],
+    "weight_decay.py": ["weight-decay-in-grad"],
+    "float64_transposed.py": ["wrong-dtype", "dW-transposed"],
 }
 
-CONTRACT_CODES = {"dW-transposed", "grad-averaged", "db-wrong-axis", "dX-used-W-transpose", "bias-not-broadcast"}
+CONTRACT_CODES = contract_codes("dense")
 
 
 @pytest.mark.parametrize("name", ["reference", *CORRECT])
@@ -86,3 +89,29 @@ def test_hidden_feedback_never_shows_expected_values(grade_file):
 def test_cli_check_json_all(nngrade_cli, path, full):
     done = nngrade_cli("check", "dense", str(path), "--json", "--all")
     assert_cli_report(done, "dense", full=full, code="dW-transposed")
+
+
+def test_a_wrong_dtype_does_not_hide_a_transposed_gradient(grade_file):
+    report = grade_file("dense", FOLDER / "float64_transposed.py", include_hidden=False)
+    f32 = next(t for t in report.tests if t.name == "float32 in, float32 out")
+    assert f32.diagnoses == ["wrong-dtype", "wrong-shape", "dW-transposed"] and f32.score == 0
+    assert "Y has dtype float64" in f32.message and "db has dtype float64" in f32.message  # every call, every output
+
+
+def test_db_kept_2d_is_named_in_every_case_that_sees_it(grade_file):
+    report = grade_file("dense", FOLDER / "db_keepdims.py", include_hidden=False)
+    batch = next(t for t in report.tests if t.name == "batch gradient = sum of per-sample gradients")
+    assert "db-wrong-axis" in batch.diagnoses and batch.score == 0
+    backward = next(t for t in report.tests if t.name == "backward: small batch")
+    assert backward.diagnoses == ["wrong-shape", "db-wrong-axis"]
+
+
+@pytest.mark.parametrize("name, code, says", [
+    ("dX_updated_weights.py", "dX-used-updated-weights", "weights already changed by an update step"),
+    ("weight_decay.py", "weight-decay-in-grad", "L2 weight-decay term"),
+])
+def test_fitted_mistakes_are_named_with_their_own_code_only(grade_file, name, code, says):
+    report = grade_file("dense", FOLDER / name, include_hidden=False)
+    small = next(t for t in report.tests if t.name == "backward: small batch")
+    assert small.diagnoses == [code] and says in small.message
+    assert 0 < small.score < small.max_score  # the other two gradients are right

@@ -6,6 +6,7 @@ import json
 import pathlib
 
 import pytest
+from solution_checks import assert_codes_registered, contract_codes
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "graders" / "solutions" / "lora"
@@ -25,6 +26,7 @@ WRONG = {
     "adapter_ignored.py": ["adapter-ignored"],
     "grad_averaged.py": ["grad-averaged"],
     "grad_transposed.py": ["grad-transposed"],
+    "float32_mirrored_self_seeded.py": ["wrong-dtype", "lora-mirrored", "global-random"],
 }
 
 
@@ -45,6 +47,7 @@ def test_wrong_solution_is_diagnosed(grade_file, name, codes):
     for code in codes:
         assert code in report.diagnoses, (code, [(t.name, t.message) for t in report.tests])
     assert report.score < report.max_score
+    assert_codes_registered(report)
 
 
 def test_w0_gradient_keeps_half_a_case_when_dA_and_dB_are_right(grade_file):
@@ -63,8 +66,7 @@ def test_hidden_feedback_never_shows_expected_values(grade_file):
 
 
 def test_every_named_code_is_covered_by_a_wrong_solution():
-    codes = {"adapter-dead", "lora-mirrored", "global-random", "A-rank-deficient", "W0-gradient"}
-    assert codes <= {c for cs in WRONG.values() for c in cs}
+    assert contract_codes("lora") <= {c for cs in WRONG.values() for c in cs}
     assert set(WRONG) | set(CORRECT) == {p.name for p in FOLDER.glob("*.py")}
 
 
@@ -76,3 +78,16 @@ def test_cli_grades_a_wrong_file_with_hidden_cases(nngrade_cli):
     assert "lora-mirrored" in report["diagnoses"]
     assert report["score"] < report["max_score"]
     assert {t["visibility"] for t in report["tests"]} == {"visible", "hidden"}
+
+
+def test_a_wrong_dtype_hides_neither_the_convention_nor_the_generator(grade_file):
+    """float32 factors, A = 0, B from a generator lora_init seeds itself: all three are named."""
+    report = grade_file("lora", FOLDER / "float32_mirrored_self_seeded.py", include_hidden=False)
+    by_name = {t.name: t for t in report.tests}
+    init = by_name["init: shapes, B = 0, A of rank r"]
+    assert init.diagnoses == ["wrong-dtype", "lora-mirrored"] and init.score == 0
+    assert "A has dtype float32; expected float64" in init.message and "mirrored convention" in init.message
+    again = by_name["init: reproducible for equal seeds, different for different seeds"]
+    assert again.diagnoses == ["wrong-dtype", "global-random"] and again.score == 0
+    assert "a generator it seeds itself" in again.message
+    assert report.diagnoses.count("wrong-dtype") == 1

@@ -12,7 +12,7 @@ from graders import toeplitz as grader_module
 from graders.framework import checks as C
 from reference.toeplitz import conv_matrix
 from solution_checks import (assert_cli_report, assert_diagnosed, assert_full_marks,
-                             assert_hidden_feedback_shows_no_expected_values)
+                             assert_hidden_feedback_shows_no_expected_values, contract_codes)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "graders" / "solutions" / "toeplitz"
@@ -29,11 +29,13 @@ WRONG = {
     "circulant.py": ["circulant-wraparound"],
     "full_shape.py": ["full-or-valid-shape", "wrong-shape"],
     "valid_shape.py": ["full-or-valid-shape", "wrong-shape"],
+    "full_transposed.py": ["full-or-valid-shape", "wrong-shape"],
+    "valid_transposed.py": ["full-or-valid-shape", "wrong-shape"],
     "float64_always.py": ["wrong-dtype"],
     "flips_in_place.py": ["input-mutated"],
 }
 
-CONTRACT_CODES = {"kernel-not-flipped", "even-kernel-off-by-one", "circulant-wraparound", "full-or-valid-shape"}
+CONTRACT_CODES = contract_codes("toeplitz")
 SIZES = [(k, n) for n in range(1, 13) for k in range(1, n + 1)]
 
 
@@ -131,3 +133,10 @@ def test_hidden_feedback_never_shows_expected_values(grade_file):
 def test_cli_check_json_all(nngrade_cli, path, full):
     done = nngrade_cli("check", "toeplitz", str(path), "--json", "--all")
     assert_cli_report(done, "toeplitz", full=full, code="circulant-wraparound")
+
+
+def test_the_transposed_full_layout_is_named(grade_file):
+    report = grade_file("toeplitz", FOLDER / "full_transposed.py", include_hidden=False)
+    case = next(t for t in report.tests if t.name == "odd kernel: k = 3, n = 6")
+    assert case.diagnoses == ["wrong-shape", "full-or-valid-shape"]
+    assert "T has shape (6, 8)" in case.message and "transpose of the matrix of mode='full'" in case.message

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from solution_checks import assert_cli_report
+from solution_checks import assert_cli_report, assert_codes_registered, contract_codes
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "graders" / "solutions" / "two_layer"
@@ -19,7 +19,9 @@ CORRECT = ["correct_matmul.py", "correct_einsum_adam.py", "correct_columns.py"]
 #: file -> the diagnosis codes its report must contain
 WRONG = {
     "grad_summed.py": ["grad-not-averaged"],
-    "grad_averaged_twice.py": ["grad-not-averaged"],
+    "grad_averaged_twice.py": ["grad-averaged-twice"],
+    "forward_returns_logits.py": ["forward-returns-logits"],
+    "init_bias_shape_fixed_seed.py": ["wrong-shape", "init-not-xavier", "global-random"],
     "relu_mask_no_bias.py": ["relu-grad-wrong-point"],
     "relu_mask_upstream.py": ["relu-grad-wrong-point"],
     "naive_sigmoid.py": ["sigmoid-overflow", "not-finite"],
@@ -39,11 +41,7 @@ WRONG = {
     "p_column.py": ["wrong-shape"],
 }
 
-CONTRACT_CODES = {
-    "grad-not-averaged", "relu-grad-wrong-point", "sigmoid-overflow", "no-hidden-nonlinearity",
-    "wrong-hidden-activation", "loss-value-wrong", "init-not-xavier", "global-random", "loss-not-decreasing",
-    "accuracy-below-threshold", "nondeterministic",
-}
+CONTRACT_CODES = contract_codes("two_layer")
 
 
 def failures(report) -> list[tuple[str, str]]:
@@ -70,6 +68,7 @@ def test_wrong_solution_is_diagnosed(grade_file, name, codes):
     for code in codes:
         assert code in report.diagnoses, (code, failures(report))
     assert report.score < report.max_score
+    assert_codes_registered(report)
 
 
 def test_every_contract_code_is_covered_by_a_wrong_solution():
@@ -179,3 +178,25 @@ def test_grader_data_is_balanced_and_held_out_points_are_new():
 def test_cli_check_json_all(nngrade_cli, path, full):
     done = nngrade_cli("check", "two_layer", str(path), "--json", "--all")
     assert_cli_report(done, "two_layer", full=full, code="relu-grad-wrong-point")
+
+
+def test_a_wrong_bias_shape_hides_neither_the_spread_nor_the_fixed_seed(grade_file):
+    report = grade_file("two_layer", FOLDER / "init_bias_shape_fixed_seed.py", include_hidden=False)
+    xavier = case(report, "init_params: shapes, zero biases, Xavier-normal weights")
+    assert xavier.diagnoses == ["wrong-shape", "init-not-xavier"] and xavier.score == 0
+    assert "params['b1'] has shape (1,)" in xavier.message and "0.01 * randn" in xavier.message
+    rng = case(report, "init_params: draws only from rng")
+    assert rng.diagnoses == ["wrong-shape", "global-random"] and rng.score == 0
+
+
+def test_gradients_divided_twice_are_not_called_the_opposite_mistake(grade_file):
+    report = grade_file("two_layer", FOLDER / "grad_averaged_twice.py", include_hidden=False)
+    assert "grad-averaged-twice" in report.diagnoses and "grad-not-averaged" not in report.diagnoses
+    assert "N times too small" in case(report, "loss_and_grads: small batch").message
+
+
+def test_a_forward_that_returns_logits_is_named(grade_file):
+    report = grade_file("two_layer", FOLDER / "forward_returns_logits.py", include_hidden=False)
+    small = case(report, "forward: small batch")
+    assert small.diagnoses == ["forward-returns-logits"]
+    assert case(report, "loss_and_grads: small batch").outcome == "pass"

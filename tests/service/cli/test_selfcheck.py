@@ -155,7 +155,8 @@ def test_pytest_failure_messages_are_the_case_feedback(nngrade_cli, tmp_path):
     out = result.stdout
     assert "backward: small batch" in out
     assert "dW has shape (4, 3); expected (3, 4)" in out  # the case's own message ...
-    assert "(dW-transposed)" in out and "[wrong-shape, dW-transposed]" in out  # ... names the mistake
+    assert "Your dW is the transpose" in out and "[wrong-shape, dW-transposed]" in out  # ... names the mistake
+    assert out.count("Hint: a gradient has the shape of what it is the gradient of") == 1  # ... hinted once
     assert "Traceback" not in out and "nngrade/__init__.py" not in out, "feedback, not a stack trace"
 
 

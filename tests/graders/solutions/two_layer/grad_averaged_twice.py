@@ -1,4 +1,5 @@
-"""Wrong, grad-not-averaged: 1/N in dL/dz2 and again in every layer's gradient, as the seed's LinearLayer.backward does."""
+"""Wrong, grad-averaged-twice: 1/N in dL/dz2 and again in every layer's gradient, as the from-scratch project's
+LinearLayer.backward does."""
 
 import numpy as np
 
