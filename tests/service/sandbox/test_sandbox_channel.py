@@ -88,7 +88,9 @@ class FakeSandbox:
         self.session.close()
         for s in (self.rpc, self.keeper):
             s.close()
-        os.close(self.out)
+        if self.out >= 0:
+            os.close(self.out)
+            self.out = -1
 
 
 @pytest.fixture
@@ -206,3 +208,82 @@ def test_an_output_flood_stops_the_sandbox_while_it_computes(fake):
     assert fault.code == "output-limit" and "1 KB" in fault.message
     assert s.stopped()
     assert len(s.session.output()) < 1200  # kept: the first KB, and a note of what was cut
+
+
+# --------------------------------------------------------------------------- turns and tags
+
+
+VALUE = {"value": np.zeros((2, 2)), "mutated": [], "warnings": []}
+
+
+@pytest.mark.parametrize("tag, words", [(None, "does not say which request"), (2, "answer to request 2"),
+                                        (0, "answer to request 0"), (True, "does not say which request")])
+def test_an_answer_to_another_request_is_a_protocol_fault(fake, tag, words):
+    s = fake()
+    message = dict(VALUE) if tag is None else {**VALUE, "call": tag}
+    s.reply(encode(message))
+    fault = s.fault()
+    assert fault.code == "crashed" and "broke the grading protocol" in fault.message and words in fault.message
+    assert s.stopped()
+
+
+def test_bytes_that_no_request_asked_for_end_the_session_before_the_next_call(fake):
+    s = fake()
+    s.answer(VALUE)
+    s.answer(VALUE, tag=2)  # an answer to the next call, sent before that call was made
+    assert s.call().value.shape == (2, 2)
+    fault = s.fault()
+    assert fault.code == "crashed" and "that no request asked for" in fault.message
+    assert s.stopped()
+
+
+@pytest.mark.parametrize("mutated", [["\u00b2"], ["\u0663"], ["1"], ["-1"], [0], ["0", "0", "0"], "0"])
+def test_a_changed_argument_label_that_names_no_argument_is_a_protocol_fault(fake, mutated):
+    s = fake()
+    s.answer({**VALUE, "mutated": mutated})
+    fault = s.fault()
+    assert fault.code == "crashed" and "changed argument" in fault.message, fault.message
+    assert s.stopped()
+
+
+def test_a_label_naming_the_argument_is_kept(fake):
+    s = fake()
+    s.answer({**VALUE, "mutated": ["0"]})
+    assert s.call().mutated == ("0",)
+
+
+def test_the_isolation_list_is_the_hello_confirmed_before_the_source_is_compiled(fake):
+    s = fake()
+    s.session.sandbox.layers = ["namespaces", "rlimits", "seccomp"]  # the hello
+
+    def load():
+        s.session.load("x = 1\n", "sub.py")
+
+    s.answer({"layers": ["namespaces", "rlimits", "approved-by-instructor"]}, tag=0)  # no seccomp after all
+    s.answer({"loaded": True, "layers": ["seccomp", "verified"]}, tag=0)  # after the source ran: ignored
+    responder = threading.Thread(target=s._respond, daemon=True)
+    responder.start()
+    load()
+    responder.join(5)
+    assert s.session.isolation == ("process", "namespaces", "rlimits")
+
+
+def test_a_garbled_large_answer_is_freed_without_the_cycle_collector(fake):
+    import gc
+    import tracemalloc
+
+    size = 8 * 2**20
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            s = fake(call_seconds=5)
+            s.reply(b"NNG1" + b"\xff" * (size - 4))
+            assert "garbled" in s.fault().message
+            s.close()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert peak >= size and held < 2**20, f"{held / 2**20:.1f} MB held"
