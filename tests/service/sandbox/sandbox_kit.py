@@ -340,8 +340,10 @@ def exfil(report, case: str = "forward: small batch"):
 
 # --------------------------------------------------------------------------- grading attacks
 
-#: Limits for hostile code: every hang ends within two seconds.
-FAST = {"max_wall_seconds": 2, "max_cpu_seconds": 2}
+#: Limits for hostile code: 2 s of CPU, and 8 s of wall-clock time for the whole submission (one
+#: budget, however many sandboxes its faults start), which also caps each call: a hang in a call
+#: of dense ends within its own 2 s, leaving time for the cases after it.
+FAST = {"max_wall_seconds": 8, "max_cpu_seconds": 2}
 SEED = 20240611
 REFERENCE = (ROOT / "reference" / "dense.py").read_text()
 PRELUDE_LINE = "from _prelude import *  # noqa"
