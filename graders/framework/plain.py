@@ -386,13 +386,22 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int, readonly: bo
 
 
 def frozen(value: Any) -> Any:
-    """A copy of a plain value whose arrays are read-only over immutable memory.
+    """A copy of a plain value whose arrays are read-only, and cannot be made writable again.
 
-    The same bytes a sandbox receives, decoded the same way (one copy of the data): what a
-    student's function gets as arguments in-process, so both runners behave alike.
+    What a student's function gets as arguments in-process, as it gets them in the sandbox
+    (:func:`decode` with ``readonly``): one copy of each array, allocated by NumPy (the same
+    memory alignment, so the same BLAS results, as any copy), exposed through a read-only
+    buffer, which makes NumPy refuse ``setflags(write=True)``.
     """
-    data = encode(value)
-    return decode(data, max_bytes=len(data), readonly=True)
+    t = type(value)
+    if t is np.ndarray:
+        copy = np.array(value, copy=True, order="C")
+        return np.frombuffer(memoryview(copy).toreadonly(), dtype=copy.dtype).reshape(copy.shape)
+    if t is tuple or t is list:
+        return t(frozen(v) for v in value)
+    if t is dict:
+        return {k: frozen(v) for k, v in value.items()}
+    return value
 
 
 def is_plain(value: Any) -> bool:
