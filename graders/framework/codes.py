@@ -75,7 +75,7 @@ CODES: dict[str, Code] = _codes(
                              "inputs): the precision was changed."),
     Code("not-finite", ANY, "A returned array contains nan or inf."),
     Code("input-mutated", ANY, "A function modified one of its input arrays in place instead of returning new "
-                               "arrays."),
+                               "arrays.", sandbox=True),
     Code("too-slow", ANY, "The code is correct but too slow for a large input: a Python loop over samples where "
                           "a vectorized NumPy expression belongs."),
     Code("grader-error", ANY, "The grader itself failed on this test; this is not a mistake in the code, and the "

@@ -12,6 +12,8 @@ import that also works when the sandbox loads these files from a flat directory)
 from __future__ import annotations
 
 import ast
+import linecache
+import re
 import sys
 import types
 import warnings
@@ -125,6 +127,8 @@ def load_submission(source: str, filename: str = "submission.py") -> dict[str, A
         raise Fault("syntax-error", f"Python cannot read your file: {type(exc).__name__}: {_cap(str(exc), 300)}") from None
     module = types.ModuleType("submission")
     module.__file__ = filename
+    # The source by its file name, so a fault can quote the line it happened on.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     sys.modules["submission"] = module
     try:
         exec(code, module.__dict__)
@@ -160,39 +164,145 @@ def materialize(value: Any, *, copy: bool = False) -> Any:
     return value
 
 
-def _snapshot(value: Any) -> Any:
+def _layout(value: Any) -> Any:
+    """What a call could change about an argument without writing array data: which objects
+    the containers hold, and each array's shape and dtype.  Holds references, copies nothing."""
     t = type(value)
     if t is np.ndarray:
-        return value.copy()
-    if t in (tuple, list):
-        return t(_snapshot(v) for v in value)
+        return (value, value.shape, value.dtype)
+    if t is tuple or t is list:
+        return (value, [_layout(v) for v in value])
     if t is dict:
-        return {k: _snapshot(v) for k, v in value.items()}
-    return value
+        return (value, {k: _layout(v) for k, v in value.items()})
+    return (value,)
 
 
-def _same(before: Any, after: Any) -> bool:
-    """Exact-type comparison of a snapshot with the argument after the call."""
-    if type(before) is not type(after):
+def _unchanged(layout: Any, value: Any) -> bool:
+    if layout[0] is not value:
         return False
-    if type(before) is np.ndarray:
-        return (
-            before.shape == after.shape
-            and before.dtype == after.dtype
-            and bool(np.array_equal(before, after, equal_nan=before.dtype.kind == "f"))
-        )
-    if type(before) in (tuple, list):
-        return len(before) == len(after) and all(_same(b, a) for b, a in zip(before, after))
-    if type(before) is dict:
-        return before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
-    if type(before) is np.random.Generator or type(before) is Rng:
-        return True
-    return before == after if type(before) in (bool, int, float, type(None), str) else True
+    t = type(value)
+    if t is np.ndarray:
+        return value.shape == layout[1] and value.dtype == layout[2]
+    if t is tuple or t is list:
+        return len(value) == len(layout[1]) and all(_unchanged(a, v) for a, v in zip(layout[1], value))
+    if t is dict:
+        return value.keys() == layout[1].keys() and all(_unchanged(layout[1][k], value[k]) for k in value)
+    return True
+
+
+def _arrays(value: Any, label: str, out: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
+    t = type(value)
+    if t is np.ndarray:
+        out.append((label, value))
+    elif t is tuple or t is list:
+        for v in value:
+            _arrays(v, label, out)
+    elif t is dict:
+        for v in value.values():
+            _arrays(v, label, out)
+    return out
+
+
+#: What NumPy says when code writes into a read-only array (``X[0] = 1``, ``X += 1``,
+#: ``np.add(a, b, out=X)``, ``X.sort()``, ``X.setflags(write=True)`` ...).
+_READ_ONLY = re.compile(r"read-only|WRITEABLE flag")
+_NAME = re.compile(r"[^\W\d]\w*")
+_WRITERS = frozenset({"copyto", "put", "place", "putmask", "fill_diagonal", "shuffle"})
+
+
+def _written_names(line: str) -> set[str]:
+    """Names a statement writes into: assignment targets, ``out=`` and writing calls' first argument."""
+    try:
+        tree = ast.parse(line.strip())
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names = set()
+
+    def base(node: ast.AST) -> None:
+        while isinstance(node, (ast.Subscript, ast.Attribute)):
+            node = node.value
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            for target in getattr(node, "targets", None) or [node.target]:
+                if isinstance(target, (ast.Subscript, ast.Attribute)) or isinstance(node, ast.AugAssign):
+                    base(target)
+        elif isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg == "out":
+                    base(kw.value)
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _WRITERS and node.args:
+                base(node.args[0])
+            elif isinstance(func, ast.Attribute):
+                base(func.value)  # X.fill(0), X.sort(), X.setflags(write=True)
+    return names
+
+
+def _refused_write(exc: BaseException, function: str, fn: Any, args: tuple, kwargs: dict) -> dict | None:
+    """``input-mutated`` if ``exc`` is NumPy refusing a write into one of the (read-only) inputs.
+
+    The input is found from the traceback: the innermost frame of the submission, its line,
+    and the arrays named on that line that share memory with an argument.  None if the
+    refused write was into some other read-only array (then it is an ordinary exception).
+    """
+    if type(exc) is not ValueError or not _READ_ONLY.search(str(exc)):
+        return None
+    frame, lineno = None, 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") not in (__name__, "numpy") and \
+                not str(tb.tb_frame.f_globals.get("__name__")).startswith("numpy."):
+            frame, lineno = tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+    del tb
+    if frame is None:
+        return None
+    line = linecache.getline(frame.f_code.co_filename, lineno).strip()
+    inputs = []
+    for i, a in enumerate(args):
+        _arrays(a, str(i), inputs)
+    for k, v in kwargs.items():
+        _arrays(v, k, inputs)
+    local = frame.f_locals
+    del frame
+    on_line = [n for n in dict.fromkeys(_NAME.findall(line)) if type(local.get(n)) is np.ndarray]
+    written = _written_names(line)
+    hits: dict[str, str] = {}
+    for names in ([n for n in on_line if n in written], on_line):
+        for name in names:
+            for label, arr in inputs:
+                if label not in hits and np.may_share_memory(local[name], arr):
+                    hits[label] = name
+        if hits:
+            break
+    if not hits:
+        return None
+    params = getattr(getattr(fn, "__code__", None), "co_varnames", ())
+    said = []
+    for label, name in hits.items():
+        param = params[int(label)] if label.isdecimal() and int(label) < len(params) else label
+        what = f"`{param}`" if type(param) is str else f"argument {int(label) + 1}"
+        said.append(what + (f" (through `{name}`)" if name != param else ""))
+    return {"fault": ["input-mutated",
+                      _cap(f"`{function}` tried to change its input {', '.join(said)} in place"
+                           + (f" (line {lineno}: `{_cap(line, 200)}`)" if line else "")
+                           + ". Inputs are read-only: functions must return new arrays and leave their "
+                             "arguments unchanged (write `A = A + x`, not `A += x`; copy with `A = A.copy()` "
+                             "before changing A in place).")],
+            "warnings": []}
 
 
 def invoke(namespace: dict[str, Any], function: str, args: tuple, kwargs: dict[str, Any],
            *, filename: str = "submission.py", copy_result: bool = True) -> dict[str, Any]:
     """Call ``namespace[function](*args, **kwargs)`` and describe what happened.
+
+    The arrays in ``args`` and ``kwargs`` must be read-only (``plain.decode(...,
+    readonly=True)``, as every runner gives them): a write into one is refused by NumPy and
+    reported as ``input-mutated``.  Replacing the items of a list or dict argument, or the
+    shape of an array, is found by comparing the arguments' layout before and after.
 
     ``copy_result=False`` (the sandbox, which encodes the value at once) lets already-plain
     arrays through uncopied; in-process, results are always copied away from student objects.
@@ -202,8 +312,12 @@ def invoke(namespace: dict[str, Any], function: str, args: tuple, kwargs: dict[s
     dict
         ``{"value": plain, "mutated": [argument labels], "warnings": [text]}`` on success,
         ``{"fault": [code, message], "warnings": [...]}`` otherwise.  Argument labels are
-        positions (``"0"``, ``"1"``) or keyword names, with a key for dict items
-        (``"0['W1']"``).
+        positions (``"0"``, ``"1"``) or keyword names.
+
+    Raises
+    ------
+    TypeError
+        If an argument array is writable (a caller's bug: the check would be blind).
     """
     fn = namespace.get(function)
     if fn is None or not callable(fn):
@@ -213,8 +327,10 @@ def invoke(namespace: dict[str, Any], function: str, args: tuple, kwargs: dict[s
                           f"signature given in the statement."], "warnings": []}
     call_args = tuple(materialize(a) for a in args)
     call_kwargs = {k: materialize(v) for k, v in kwargs.items()}
-    before_args = _snapshot(call_args)
-    before_kwargs = _snapshot(call_kwargs)
+    if any(a.flags.writeable for _, a in _arrays(call_args, "", []) + _arrays(call_kwargs, "", [])):
+        raise TypeError("invoke() needs read-only argument arrays (plain.decode(..., readonly=True))")
+    before_args = [_layout(a) for a in call_args]
+    before_kwargs = {k: _layout(v) for k, v in call_kwargs.items()}
     caught: list[str] = []
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
@@ -234,14 +350,18 @@ def invoke(namespace: dict[str, Any], function: str, args: tuple, kwargs: dict[s
                 return {"fault": [fault.code, fault.message], "warnings": []}
             return {"fault": ["exception", describe_exception(exc, filename)], "warnings": []}
         except BaseException as exc:
-            return {"fault": ["exception", describe_exception(exc, filename)], "warnings": []}
+            try:
+                refused = _refused_write(exc, function, fn, call_args, call_kwargs)
+            except Exception:  # the submission broke what the search relies on: an ordinary exception
+                refused = None
+            return refused or {"fault": ["exception", describe_exception(exc, filename)], "warnings": []}
         for rec in records[:MAX_WARNINGS]:
             try:
                 caught.append(_cap(f"{rec.category.__name__}: {rec.message}", 300))
             except BaseException:
                 caught.append("Warning: <unprintable>")
-    mutated = [str(i) for i, (b, a) in enumerate(zip(before_args, call_args)) if not _same(b, a)]
-    mutated += [k for k in before_kwargs if not _same(before_kwargs[k], call_kwargs.get(k))]
+    mutated = [str(i) for i, (b, a) in enumerate(zip(before_args, call_args)) if not _unchanged(b, a)]
+    mutated += [k for k in before_kwargs if k not in call_kwargs or not _unchanged(before_kwargs[k], call_kwargs[k])]
     try:
         value = to_plain(result, where=f"the value returned by `{function}`", copy=copy_result)
     except NotPlain as exc:

@@ -39,7 +39,19 @@ MAX_DEPTH = 6
 MAX_NODES = 4096
 MAX_NDIM = 8
 MAX_STRING = 64 * 1024
-MAX_HEADER = 4 * 1024 * 1024
+#: Longest dict key in a plain value (the contract's keys are names like ``"W1"``).
+MAX_KEY = 200
+#: A message's JSON header: far above any honest one (4096 nodes with keys and texts), and
+#: small enough that parsing it costs the trusted side milliseconds.
+MAX_HEADER = 1024 * 1024
+#: JSON containers (``[`` and ``{``) and items (``,``) a header may hold, counted on its bytes
+#: *before* it is parsed: parsing builds one Python object per item, and a header of many tiny
+#: nodes (a few bytes each) would cost far more memory and time than its size suggests.
+#: Brackets and commas inside strings are counted too, which only over-counts.
+MAX_CONTAINERS = 8 * MAX_NODES
+MAX_ITEMS = 32 * MAX_NODES
+#: Arrays a message may describe (a plain value has at most ``MAX_NODES`` nodes).
+MAX_ARRAYS = MAX_NODES
 MAGIC = b"NNG1"
 #: Largest byte extent of an array's dimensions, empty axes counted as 1.
 MAX_EXTENT = 2**40
@@ -154,6 +166,9 @@ def to_plain(value: Any, *, allow_rng: bool = False, where: str = "the value", c
             for key, item in v.items():
                 if type(key) is not str:
                     raise NotPlain(f"{at} has a key of type {_describe(key)}; keys must be strings")
+                if len(key) > MAX_KEY:
+                    raise NotPlain(f"{at} has a key of {len(key)} characters; keys are short names "
+                                   f"(at most {MAX_KEY} characters)")
                 out[key] = walk(item, depth + 1, f"{at}[{key[:40]!r}]")
             return out
         if t is Rng and allow_rng:
@@ -168,6 +183,15 @@ def to_plain(value: Any, *, allow_rng: bool = False, where: str = "the value", c
 
 
 # --------------------------------------------------------------------------- encoding
+
+
+def _header_problem(text: bytes) -> str:
+    """Why a JSON header is over the caps that bound the work of parsing it ('' if it is not)."""
+    if len(text) > MAX_HEADER:
+        return f"header of {len(text)} bytes is longer than {MAX_HEADER}"
+    if text.count(b"[") + text.count(b"{") > MAX_CONTAINERS or text.count(b",") > MAX_ITEMS:
+        return f"header holds more than {MAX_CONTAINERS} lists or {MAX_ITEMS} items"
+    return ""
 
 
 def encode_parts(value: Any) -> list[bytes | memoryview]:
@@ -210,6 +234,9 @@ def encode_parts(value: Any) -> list[bytes | memoryview]:
     meta = [[a.dtype.str, list(a.shape)] for a in arrays]
     header = json.dumps({"t": tree, "a": meta}, separators=(",", ":")).encode()
     header += b" " * (-(8 + len(header)) % 8)  # JSON allows trailing spaces: array data starts 8-aligned
+    problem = _header_problem(header)
+    if problem:  # the receiver would refuse it: say so here, where the value is known
+        raise NotPlain(f"the value is too large to send: its {problem}")
     parts: list[bytes | memoryview] = [MAGIC + struct.pack("<I", len(header)) + header]
     for a in arrays:
         if a.size:
@@ -222,17 +249,32 @@ def encode(value: Any) -> bytes:
     return b"".join(encode_parts(value))
 
 
-def decode(data: bytes | bytearray | memoryview, *, max_bytes: int) -> Any:
+def decode(data: bytes | bytearray | memoryview, *, max_bytes: int, readonly: bool = False) -> Any:
     """Decode bytes made by :func:`encode`, validating everything before allocating.
 
-    Given a writable buffer (a ``bytearray`` the caller owns and does not reuse), aligned
-    arrays are returned as views into it instead of copies.
+    The work is bounded by the message's size and by counts taken on the header's bytes
+    before it is parsed (``MAX_HEADER``, ``MAX_CONTAINERS``, ``MAX_ITEMS``, ``MAX_ARRAYS``),
+    whatever the sender put in it.
+
+    Parameters
+    ----------
+    data : bytes, bytearray or memoryview
+        One message.  Given a writable buffer (a ``bytearray`` the caller owns and does
+        not reuse), arrays are returned as writable views into it instead of copies.
+    max_bytes : int
+        The largest message accepted.
+    readonly : bool
+        Return every array read-only, over memory nothing can make writable again:
+        ``data`` must then be ``bytes``, and arrays are views into it (NumPy refuses
+        ``setflags(write=True)`` on those).  For the arguments a student's function gets.
 
     Raises
     ------
     WireError
         If the bytes are garbled, truncated, or declare more than ``max_bytes`` of data.
     """
+    if readonly and type(data) is not bytes:
+        raise TypeError("decode(readonly=True) needs an immutable bytes object")
     view = memoryview(data)
     if len(view) > max_bytes:
         raise WireError(f"message of {len(view)} bytes exceeds the cap of {max_bytes}")
@@ -241,12 +283,19 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int) -> Any:
     (hlen,) = struct.unpack("<I", view[4:8])
     if hlen > MAX_HEADER or 8 + hlen > len(view):
         raise WireError("header length out of range")
+    text = bytes(view[8 : 8 + hlen])
+    problem = _header_problem(text)
+    if problem:
+        raise WireError(problem)
     try:
-        header = json.loads(bytes(view[8 : 8 + hlen]))
+        header = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise WireError(f"header is not JSON: {type(exc).__name__}") from None
+    del text
     if type(header) is not dict or type(header.get("a")) is not list:
         raise WireError("header has the wrong layout")
+    if len(header["a"]) > MAX_ARRAYS:
+        raise WireError(f"message describes more than {MAX_ARRAYS} arrays")
 
     specs = []
     total = 0
@@ -276,10 +325,14 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int) -> Any:
     offset = 8 + hlen
     for dtype, shape, nbytes in specs:
         arr = np.frombuffer(view[offset : offset + nbytes], dtype=dtype).reshape(shape)
-        if not (arr.flags.writeable and arr.flags.aligned):
+        if readonly:
+            if not arr.flags.aligned:  # after an array of odd size: an immutable aligned copy
+                arr = np.frombuffer(bytes(view[offset : offset + nbytes]), dtype=dtype).reshape(shape)
+        elif not (arr.flags.writeable and arr.flags.aligned):
             arr = arr.copy()  # else: a view into the caller's (writable, private) buffer, no copy
         arrays.append(arr)
         offset += nbytes
+    del view
 
     nodes = [0]
 
@@ -330,6 +383,25 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int) -> Any:
         raise WireError(f"bad tree node {tag[:10]!r}")
 
     return build(header.get("t"), 0)
+
+
+def frozen(value: Any) -> Any:
+    """A copy of a plain value whose arrays are read-only, and cannot be made writable again.
+
+    What a student's function gets as arguments in-process, as it gets them in the sandbox
+    (:func:`decode` with ``readonly``): one copy of each array, allocated by NumPy (the same
+    memory alignment, so the same BLAS results, as any copy), exposed through a read-only
+    buffer, which makes NumPy refuse ``setflags(write=True)``.
+    """
+    t = type(value)
+    if t is np.ndarray:
+        copy = np.array(value, copy=True, order="C")
+        return np.frombuffer(memoryview(copy).toreadonly(), dtype=copy.dtype).reshape(copy.shape)
+    if t is tuple or t is list:
+        return t(frozen(v) for v in value)
+    if t is dict:
+        return {k: frozen(v) for k, v in value.items()}
+    return value
 
 
 def is_plain(value: Any) -> bool:

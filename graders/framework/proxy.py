@@ -14,12 +14,16 @@ tell them apart, except that faults such as ``timeout`` and ``crashed`` only hap
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .codes import FATAL_CODES  # faults after which a session cannot go on: the runner starts a new one
+from .codes import FATAL_CODES, SANDBOX_CODES
 from .execution import Fault, invoke, load_submission
-from .plain import NotPlain, to_plain
+from .plain import NotPlain, frozen, is_plain, to_plain
+
+#: The longest failure message taken from the student's side.
+MAX_FAULT_MESSAGE = 4000
 
 
 class RunnerUnavailable(RuntimeError):
@@ -27,6 +31,14 @@ class RunnerUnavailable(RuntimeError):
 
     Not the student's fault and not a grading result: it propagates out of the grading
     run so the caller can retry later or report a service error, instead of a report.
+    """
+
+
+class MalformedReply(ValueError):
+    """An answer from the student's side that the protocol does not allow.
+
+    Always the submission's fault (its code can write anything on the sandbox's side);
+    ``str(exc)`` says what was wrong, for a ``crashed`` message.
     """
 
 
@@ -64,6 +76,7 @@ class CallResult:
     mutated: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    cpu_seconds: float | None = None
 
 
 class StudentSession(Protocol):
@@ -83,29 +96,69 @@ class Runner(Protocol):
 
     isolation: tuple[str, ...]
 
-    def open(self, source: str, limits: Limits, *, filename: str = "submission.py") -> StudentSession:
-        """Load ``source``; raise :class:`StudentFault` if it cannot be loaded."""
+    def open(self, source: str, limits: Limits, *, filename: str = "submission.py",
+             deadline: float | None = None) -> StudentSession:
+        """Load ``source``; raise :class:`StudentFault` if it cannot be loaded.
+
+        ``deadline`` (a ``time.monotonic()`` instant) ends the whole grading run's wall
+        budget, shared by every session opened for it; runners without timeouts ignore it.
+        """
         ...
 
 
-def result_from_message(message: dict[str, Any], seconds: float) -> CallResult:
-    """Turn :func:`execution.invoke`'s answer into a :class:`CallResult` or raise."""
+def reported_fault(fault: Any, *, fatal: bool | None = None) -> StudentFault:
+    """The :class:`StudentFault` for a ``fault`` field the student's side sent.
+
+    Raises
+    ------
+    MalformedReply
+        If it is not ``[code, message]`` with a code that side may report (``codes.SANDBOX_CODES``:
+        timeouts, crashes and floods are observed by the trusted side, never taken from its word).
+    """
+    if type(fault) not in (list, tuple) or len(fault) != 2 or type(fault[0]) is not str \
+            or type(fault[1]) is not str:
+        raise MalformedReply("it reported a failure in a form it cannot report")
+    if fault[0] not in SANDBOX_CODES:
+        raise MalformedReply(f"it reported a failure code its side cannot know ({fault[0][:40]!r})")
+    return StudentFault(fault[0], fault[1][:MAX_FAULT_MESSAGE], fatal=fatal)
+
+
+def result_from_message(message: Any, seconds: float, *, function: str, labels: Collection[str]) -> CallResult:
+    """Turn the answer to one call (:func:`execution.invoke`'s, decoded) into a :class:`CallResult`.
+
+    Every field is validated here, for every runner: ``labels`` are the call's argument
+    labels (positions ``"0"``, ``"1"`` ... and keyword names), the only ones ``mutated``
+    may name.
+
+    Raises
+    ------
+    StudentFault
+        For a failure the student's side reported, or a value that is not numeric data.
+    MalformedReply
+        For anything else the protocol does not allow.
+    """
+    if type(message) is not dict:
+        raise MalformedReply("its answer is not a message")
     if "fault" in message:
-        code, text = message["fault"]
-        raise StudentFault(str(code), str(text))
-    return CallResult(
-        value=message["value"],
-        mutated=_strings(message.get("mutated"), 64, 200),
-        warnings=_strings(message.get("warnings"), 20, 300),
-        seconds=seconds,
-    )
+        raise reported_fault(message["fault"])
+    if "value" not in message:
+        raise MalformedReply("its answer holds neither a value nor a failure")
+    if not is_plain(message["value"]):
+        raise StudentFault("bad-return-type", f"`{function}` returned something that is not numeric data.")
+    mutated = message.get("mutated", [])
+    if type(mutated) is not list or len(mutated) > len(labels) \
+            or any(type(m) is not str or m not in labels for m in mutated):
+        raise MalformedReply("it named a changed argument that the call does not have")
+    warnings = message.get("warnings", [])
+    if type(warnings) is not list or any(type(w) is not str for w in warnings):
+        raise MalformedReply("its warnings are not a list of texts")
+    return CallResult(value=message["value"], mutated=tuple(dict.fromkeys(mutated)),
+                      warnings=tuple(w[:300] for w in warnings[:20]), seconds=seconds)
 
 
-def _strings(value: Any, limit: int, length: int) -> tuple[str, ...]:
-    """A short tuple of short strings from a message field that may be anything."""
-    if type(value) not in (list, tuple):
-        return ()
-    return tuple(v[:length] for v in value[:limit] if type(v) is str)
+def call_labels(args: tuple, kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """The labels of a call's arguments: positions as ASCII decimals, then keyword names."""
+    return tuple(str(i) for i in range(len(args))) + tuple(kwargs)
 
 
 @dataclass
@@ -119,13 +172,19 @@ class InProcessSession:
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> CallResult:
         try:
-            plain_args = to_plain(args, allow_rng=True, where="the arguments")
-            plain_kwargs = to_plain(kwargs, allow_rng=True, where="the arguments")
+            plain = to_plain((args, kwargs), allow_rng=True, where="the arguments", copy=False)
         except NotPlain as exc:  # a grader bug, not the student's
             raise TypeError(f"grader passed non-plain arguments: {exc}") from None
+        # Read-only copies, decoded from bytes as the sandbox decodes them: the caller keeps the originals.
+        plain_args, plain_kwargs = frozen(plain)
         start = time.perf_counter()
         message = invoke(self.namespace, function, plain_args, plain_kwargs, filename=self.filename)
-        return result_from_message(message, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        try:
+            return result_from_message(message, seconds, function=function, labels=call_labels(args, kwargs))
+        except MalformedReply as exc:  # the submission patched the framework it shares a process with
+            raise StudentFault("crashed", f"`{function}` broke the grading code in its own process: {exc}.",
+                               fatal=False) from None
 
     def output(self) -> str:
         return ""
@@ -142,7 +201,8 @@ class InProcessRunner:
 
     isolation = ("none",)
 
-    def open(self, source: str, limits: Limits, *, filename: str = "submission.py") -> InProcessSession:
+    def open(self, source: str, limits: Limits, *, filename: str = "submission.py",
+             deadline: float | None = None) -> InProcessSession:
         try:
             namespace = load_submission(source, filename)
         except Fault as fault:
@@ -159,5 +219,6 @@ class NamespaceRunner:
         self.namespace = namespace
         self.filename = filename
 
-    def open(self, source: str, limits: Limits, *, filename: str = "submission.py") -> InProcessSession:
+    def open(self, source: str, limits: Limits, *, filename: str = "submission.py",
+             deadline: float | None = None) -> InProcessSession:
         return InProcessSession(self.namespace, self.filename)

@@ -1,10 +1,29 @@
-"""The report of the exercise contract: one JSON document per graded submission."""
+"""The report of the exercise contract: one JSON document per graded submission.
+
+Every text of a report is :data:`Text`: messages and output carry strings a submission
+chose (an exception's message, a dict key, a class name), and a string with a lone
+surrogate (``"\\ud800"``) cannot be written as UTF-8 at all.  It is made encodable here,
+where text enters the report, so that every reader (JSON, the CLI's table, the service's
+answers, Gradescope's file) gets text it can write.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def encodable(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (unchanged if it is valid already)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:  # UTF-16 pairs up split surrogate halves and replaces the lone ones
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+Text = Annotated[str, AfterValidator(encodable)]
 
 Outcome = Literal["pass", "fail", "error", "timeout"]
 Visibility = Literal["visible", "hidden"]
@@ -13,33 +32,37 @@ Visibility = Literal["visible", "hidden"]
 class CaseReport(BaseModel):
     """One test (a grader case) as the student sees it."""
 
-    name: str
+    model_config = ConfigDict(validate_assignment=True)  # a text set later is made encodable too
+
+    name: Text
     visibility: Visibility
     score: float
     max_score: float
     outcome: Outcome
-    message: str = Field(description="What went wrong, in a student's words; hidden tests never show expected values.")
-    diagnoses: list[str] = Field(default_factory=list, description="Diagnosis codes of the contract.")
-    feeds: str = Field(default="", description="What the case gives the student's functions.")
-    expects: str = Field(default="", description="What the case checks.")
+    message: Text = Field(description="What went wrong, in a student's words; hidden tests never show expected values.")
+    diagnoses: list[Text] = Field(default_factory=list, description="Diagnosis codes of the contract.")
+    feeds: Text = Field(default="", description="What the case gives the student's functions.")
+    expects: Text = Field(default="", description="What the case checks.")
 
 
 class Report(BaseModel):
     """The scored report of one grading run, however it ended."""
 
-    exercise: str
-    exercise_version: str
+    model_config = ConfigDict(validate_assignment=True)
+
+    exercise: Text
+    exercise_version: Text
     status: Literal["graded", "rejected"]
     score: float
     max_score: float
-    diagnoses: list[str] = Field(default_factory=list)
+    diagnoses: list[Text] = Field(default_factory=list)
     seed: int | None = Field(description="Seed of the hidden cases; a regrade with it reproduces this report.")
     tests: list[CaseReport] = Field(default_factory=list)
-    grader_version: str = ""
+    grader_version: Text = ""
     hidden_included: bool = False
-    isolation: list[str] = Field(default_factory=list, description="Isolation layers active while the code ran.")
-    message: str = Field(default="", description="Why a submission was rejected, or a note on the whole run.")
-    output: str = Field(default="", description="The submission's own stdout/stderr, capped; never read for results.")
+    isolation: list[Text] = Field(default_factory=list, description="Isolation layers active while the code ran.")
+    message: Text = Field(default="", description="Why a submission was rejected, or a note on the whole run.")
+    output: Text = Field(default="", description="The submission's own stdout/stderr, capped; never read for results.")
     duration_ms: float = 0.0
 
     @property

@@ -3,7 +3,13 @@
 One case's failure, exception or timeout never costs another case its points: a case
 that ends in a fatal fault (timeout, memory, crash, output flood) closes its session and
 the next case gets a fresh one.  A submission that cannot be loaded at all fails every
-case with the same diagnosis.
+case with the same diagnosis.  The wall-clock budget (``Limits.wall_seconds``) is one for
+the whole run, however many sessions it takes: the cases left when it is spent time out
+without starting.
+
+Faults are kept as (code, message) and raised afresh, never stored as exception objects:
+a stored exception keeps its traceback's frames alive, and with them whatever buffers
+those frames held (a garbled reply of 64 MB among them) until the cycle collector runs.
 """
 
 from __future__ import annotations
@@ -47,11 +53,12 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
     the report tells as much as ``feedback_level`` allows (:mod:`graders.framework.feedback`)."""
     feedback.check_level(feedback_level)
     started = time.perf_counter()
+    deadline = time.monotonic() + limits.wall_seconds
     include_hidden = hidden_oracle is not None
     seed = new_seed() if seed is None else int(seed)
     cases = [c for c in grader.cases if include_hidden or not c.hidden]
     session: StudentSession | None = None
-    load_fault: StudentFault | None = None
+    load_fault: tuple[str, str] | None = None  # (code, message) of a submission that cannot load
     isolation: tuple[str, ...] = tuple(runner.isolation)
     outputs: list[str] = []
     results: list[CaseReport] = []
@@ -66,28 +73,39 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
                 session.close()
                 session = None
 
+    def open_session() -> StudentSession:
+        nonlocal session, isolation, load_fault
+        if load_fault is not None:
+            raise StudentFault(*load_fault, fatal=False)
+        if session is None:
+            if time.monotonic() >= deadline:
+                raise StudentFault("timeout", f"Time limit exceeded before this test started ({limits.wall_seconds:g} s "
+                                              f"for the whole submission, spent by the tests before it).")
+            try:
+                session = runner.open(submission.source, limits, filename=submission.filename, deadline=deadline)
+            except StudentFault as fault:
+                load_fault = (fault.code, fault.message)
+            else:
+                isolation = tuple(session.isolation)
+        if load_fault is not None:
+            raise StudentFault(*load_fault, fatal=False)
+        return session
+
     try:
         for case in cases:
             try:
-                if load_fault is not None:
-                    raise load_fault
-                if session is None:
-                    try:
-                        session = runner.open(submission.source, limits, filename=submission.filename)
-                        isolation = tuple(session.isolation)
-                    except StudentFault as fault:
-                        load_fault = StudentFault(fault.code, fault.message, fatal=False)
-                        raise load_fault from None
+                student = open_session()
                 rng = np.random.default_rng(case_seed(case.name, seed if case.hidden else None))
                 oracle = hidden_oracle if case.hidden else visible_oracle
                 assert oracle is not None
-                case.body(CaseContext(case=case, student=session, oracle=oracle, rng=rng))
+                case.body(CaseContext(case=case, student=student, oracle=oracle, rng=rng))
+                del student
                 results.append(_case_report(case, case.points, "pass", "", []))
             except Fail as f:
                 results.append(_case_report(case, case.points * f.fraction, "fail", f.message, f.diagnoses))
                 hints[case.name] = f.hints
             except StudentFault as fault:
-                outcome = "timeout" if fault.code == "timeout" else "error"
+                outcome = {"timeout": "timeout", "input-mutated": "fail"}.get(fault.code, "error")
                 results.append(_case_report(case, 0.0, outcome, fault.message, [fault.code]))
                 if fault.fatal:
                     close()

@@ -77,7 +77,8 @@ class SandboxRunner:
             log.warning(banner)
             print(f"\n{'!' * 78}\n{banner}\n{'!' * 78}\n", file=sys.stderr)
 
-    def open(self, source: str, limits: Limits, *, filename: str = "submission.py") -> SandboxSession:
+    def open(self, source: str, limits: Limits, *, filename: str = "submission.py",
+             deadline: float | None = None) -> SandboxSession:
         self.start()
         sandbox = self.pool.acquire()
         missing = sorted(FULL_ISOLATION - set(sandbox.outer_layers + sandbox.layers))
@@ -85,7 +86,7 @@ class SandboxRunner:
             sandbox.close()
             raise IsolationUnavailable("NNGRADE_REQUIRE_ISOLATION is set and the sandbox lacks "
                                        f"{', '.join(missing)}: refusing to run untrusted code")
-        session = SandboxSession(sandbox, limits)
+        session = SandboxSession(sandbox, limits, deadline=deadline)
         try:
             session.load(source, filename)
         except StudentFault:
@@ -106,7 +107,8 @@ class ColdRunner(SandboxRunner):
 
     _runtime: Runtime | None = None
 
-    def open(self, source: str, limits: Limits, *, filename: str = "submission.py") -> SandboxSession:
+    def open(self, source: str, limits: Limits, *, filename: str = "submission.py",
+             deadline: float | None = None) -> SandboxSession:
         if self._runtime is None:
             self._runtime = Runtime()  # the hard-linked mirror is set-up, not per-submission cost
         zygote = Zygote(use_bwrap=self.pool.use_bwrap, disabled=self.disabled, runtime=self._runtime)
@@ -118,7 +120,7 @@ class ColdRunner(SandboxRunner):
         except BaseException:
             zygote.stop()
             raise
-        session = SandboxSession(sandbox, limits)
+        session = SandboxSession(sandbox, limits, deadline=deadline)
         original_close = session.close
 
         def close() -> None:

@@ -30,6 +30,7 @@ import ctypes.util
 import os
 import platform
 import resource
+import builtins
 import signal
 import socket
 import sys
@@ -289,33 +290,81 @@ def runner(rpc_fd: int, out_fd: int, layers: list[str], disabled: set[str], work
 
 
 def serve(sock: socket.socket, request: dict, layers: list[str]) -> None:
+    """Report the layers applied, load the submission, then answer calls until killed.
+
+    Each reply carries the number of the request it answers (``channel.py`` describes the
+    conversation).  If the runner's own code fails once student code ran, the process
+    exits with a status that says so (``channel.EXIT_*``), never with a traceback.
+    """
     import channel
     import execution
 
-    filename = str(request.get("filename") or "submission.py")
+    tag = request.get("call")
+    channel.send(sock, {"call": tag, "layers": layers})  # before a byte of the submission is compiled
     try:
-        source = request["source"]
-        source = source.tobytes().decode("utf-8", "surrogatepass") if hasattr(source, "tobytes") else str(source)
-        namespace = execution.load_submission(source, filename)
-        reply = {"loaded": True, "layers": layers}
-    except execution.Fault as fault:
-        reply = {"fault": [fault.code, fault.message], "layers": layers}
-        namespace = None
-    _flush()
-    channel.send(sock, reply)
-    if namespace is None:
-        os._exit(0)
-    while True:
-        message = channel.recv(sock, max_bytes=MAX_REQUEST)
-        if type(message) is not dict or message.get("op") != "call":
-            os._exit(0)
-        result = execution.invoke(namespace, str(message["function"]), tuple(message["args"]),
-                                  dict(message["kwargs"]), filename=filename, copy_result=False)
-        _flush()
+        filename = str(request.get("filename") or "submission.py")
         try:
-            channel.send(sock, result)
-        except MemoryError:
-            channel.send(sock, {"fault": ["memory-limit", "The result did not fit in memory."]})
+            source = request["source"]
+            source = source.tobytes().decode("utf-8", "surrogatepass") if hasattr(source, "tobytes") else str(source)
+            namespace = execution.load_submission(source, filename)
+            reply = {"loaded": True}
+        except execution.Fault as fault:
+            reply = {"fault": [fault.code, fault.message]}
+            namespace = None
+        _reply(sock, tag, reply)
+        if namespace is None:
+            _exit(0)
+        while True:
+            message = channel.recv(sock, max_bytes=MAX_REQUEST, readonly=True)
+            if type(message) is not dict or message.get("op") != "call":
+                _exit(0)
+            result = execution.invoke(namespace, str(message["function"]), tuple(message["args"]),
+                                      dict(message["kwargs"]), filename=filename, copy_result=False)
+            _reply(sock, message.get("call"), result)
+    except EOFError:  # the trusted side closed the channel: nothing left to answer
+        _exit(0)
+    except BaseException:
+        _exit(channel.EXIT_BUILTINS_REPLACED if _builtins_replaced() else channel.EXIT_RUNNER_BROKEN)
+
+
+def _reply(sock: socket.socket, tag: object, reply: dict) -> None:
+    """Send ``reply`` to request ``tag``, or the fault that says why it cannot be sent."""
+    import channel
+
+    _flush()
+    if _builtins_replaced():  # what the channel's code relies on: its answers would be garbage
+        _exit(channel.EXIT_BUILTINS_REPLACED)
+    reply["call"] = tag
+    try:
+        parts = channel.frame(reply)
+        if channel.frame_length(parts) > channel.MAX_REPLY:
+            parts = channel.frame({"call": tag, "fault": ["bad-return-type",
+                                   f"The result is {channel.frame_length(parts) / 2**20:.0f} MB; the largest "
+                                   f"accepted result is {channel.MAX_REPLY // 2**20} MB."]})
+    except channel.NotPlain as exc:
+        parts = channel.frame({"call": tag, "fault": ["bad-return-type", str(exc)[:2000]]})
+    except MemoryError:
+        parts = channel.frame({"call": tag, "fault": ["memory-limit", "The result did not fit in memory."]})
+    for part in parts:
+        sock.sendall(part)
+
+
+#: Bound before any student code runs: the submission may replace ``os._exit`` and builtins.
+_exit = os._exit
+#: Builtins the runner's own code (this file, the channel, the codec, execution) relies on.
+RUNNER_BUILTINS = ("len", "isinstance", "issubclass", "type", "sum", "str", "repr", "int", "float", "bool", "bytes",
+                   "memoryview", "list", "tuple", "dict", "range", "enumerate", "zip", "iter", "next", "getattr",
+                   "hasattr", "callable", "id", "hash", "super", "object", "BaseException", "Exception", "ValueError",
+                   "TypeError", "MemoryError", "EOFError")
+_ORIGINAL_BUILTINS = tuple((name, getattr(builtins, name)) for name in RUNNER_BUILTINS)
+_BUILTINS = builtins.__dict__
+
+
+def _builtins_replaced() -> bool:
+    for name, original in _ORIGINAL_BUILTINS:  # no builtin called here: they may be the ones replaced
+        if _BUILTINS.get(name) is not original:
+            return True
+    return False
 
 
 def _flush() -> None:

@@ -6,6 +6,15 @@ checked against a cap before anything is allocated, the payload is decoded by
 here (a submission can fake its own clocks, not ours), the output pipe is drained into
 a capped buffer and never parsed, and a closed or garbled channel is the submission's
 fault (``crashed``), never the grader's.
+
+The conversation is the one ``channel.py`` describes: every reply must carry the number
+of the request it answers, and a byte the sandbox sends out of turn ends the session as a
+protocol fault.  The isolation layers reported are the trusted side's knowledge only: the
+outer layers it set up, and those of the sandbox's hello (sent before the source arrived)
+that the sandbox confirmed before compiling it; nothing sent once student code ran can
+change them.  Faults keep no buffer alive: they are raised outside ``except`` blocks (no
+chained context), once the frames' buffers are released, and the session remembers a
+fatal fault as (code, message), not as an exception whose traceback holds its frames.
 """
 
 from __future__ import annotations
@@ -19,13 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from graders.framework.codes import SANDBOX_CODES  # the only codes the student's side may report itself
-from graders.framework.plain import NotPlain, WireError, decode, is_plain, to_plain
-from graders.framework.proxy import CallResult, Limits, StudentFault, result_from_message
+from graders.framework.plain import NotPlain, WireError, decode, to_plain
+from graders.framework.proxy import (CallResult, Limits, MalformedReply, StudentFault, call_labels, reported_fault,
+                                     result_from_message)
 
-from .channel import HEADER, frame
+from .channel import EXIT_BUILTINS_REPLACED, EXIT_RUNNER_BROKEN, HEADER, MAX_REPLY, frame
 
-MAX_RESULT = 64 * 1024 * 1024  # far above any exercise's result (dense's largest is 3.2 MB)
+MAX_RESULT = MAX_REPLY
 HELLO_TIMEOUT = 10.0
 
 
@@ -75,17 +84,23 @@ class Sandbox:
 
 
 class SandboxSession:
-    """A loaded submission in its own sandbox; implements the grader's StudentSession."""
+    """A loaded submission in its own sandbox; implements the grader's StudentSession.
 
-    def __init__(self, sandbox: Sandbox, limits: Limits):
+    ``deadline`` (``time.monotonic()``) ends the wall budget of the whole grading run, which
+    may take several sessions; without one, the session has ``limits.wall_seconds`` of its own.
+    """
+
+    def __init__(self, sandbox: Sandbox, limits: Limits, *, deadline: float | None = None):
         self.sandbox = sandbox
         self.limits = limits
-        self.isolation: tuple[str, ...] = ordered(sandbox.outer_layers + sandbox.layers)
+        #: Until the sandbox confirms what it applied: only the layers set up from outside.
+        self.isolation: tuple[str, ...] = ordered(sandbox.outer_layers)
         self._output = bytearray()
         self._output_total = 0
-        self._deadline = time.monotonic() + limits.wall_seconds
-        self._dead: StudentFault | None = None
+        self._deadline = time.monotonic() + limits.wall_seconds if deadline is None else deadline
+        self._dead: tuple[str, str] | None = None
         self._stopping = False
+        self._calls = 0
 
     # ------------------------------------------------------------------ protocol
 
@@ -93,8 +108,10 @@ class SandboxSession:
         try:
             for part in frame(message):
                 self._sendall(part)
+            return
         except (BrokenPipeError, ConnectionResetError):
-            raise self._ended("the connection closed while sending") from None
+            pass
+        raise self._ended("while it received its input")
 
     def _sendall(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
@@ -159,31 +176,66 @@ class SandboxSession:
             except OSError:
                 k = 0
             if k == 0:
+                del view, buf  # the fault's traceback keeps this frame: not its buffer
                 raise self._ended(what)
             got += k
         return buf
 
     def _recv(self, deadline: float, what: str) -> Any:
         (length,) = HEADER.unpack(self._recv_exact(HEADER.size, deadline, what))
-        if length > MAX_RESULT:
-            raise self._kill("bad-return-type", f"The result {what} is {length / 2**20:.0f} MB; the largest accepted "
-                                                f"result is {MAX_RESULT // 2**20} MB.")
+        if length > MAX_RESULT:  # the runner answers a longer result with a fault: these bytes are not its own
+            raise self._protocol(f"it announced an answer of {length} bytes {what}, longer than any answer "
+                                 f"({MAX_RESULT // 2**20} MB)")
         data = self._recv_exact(length, deadline, what)
         self._drain_output()
         try:
             return decode(data, max_bytes=MAX_RESULT)
         except WireError as exc:
-            raise self._kill("crashed", f"The sandbox sent a garbled answer {what} ({exc}).") from None
+            problem = str(exc)
+        del data  # released before the fault is raised, outside the except block: no context holds it
+        raise self._kill("crashed", f"The sandbox sent a garbled answer {what} ({problem}).")
+
+    def _reply(self, tag: int, deadline: float, what: str) -> dict:
+        """The next message, which must be the sandbox's answer to request ``tag``."""
+        reply = self._recv(deadline, what)
+        if type(reply) is not dict or type(reply.get("call")) is not int:
+            raise self._protocol(f"its answer {what} does not say which request it answers")
+        if reply["call"] != tag:
+            raise self._protocol(f"it sent an answer to request {reply['call']} {what}, where request {tag} "
+                                 f"was waiting for one")
+        return reply
+
+    def _expect_silence(self, what: str) -> None:
+        """Nothing may be waiting on the RPC socket between a reply and the next request."""
+        try:
+            pending = self.sandbox.rpc.recv(64, socket.MSG_PEEK)
+        except BlockingIOError:
+            return
+        except OSError:
+            pending = b""
+        if not pending:
+            raise self._ended(what)
+        raise self._protocol(f"it sent {len(pending)}{'+' if len(pending) == 64 else ''} bytes {what} that no "
+                             f"request asked for")
 
     # ------------------------------------------------------------------ endings
 
     def _kill(self, code: str, message: str) -> StudentFault:
         if self._dead is None and not self._stopping and not self.sandbox.closed:
             self._stopping = True
-            self._drain_output()  # keep what it printed before the end: it is often the best clue
+            try:
+                self._drain_output()  # keep what it printed before the end: it is often the best clue
+            except StudentFault:
+                pass
         self.sandbox.close()
-        self._dead = StudentFault(code, message, fatal=True)
-        return self._dead
+        if self._dead is None:
+            self._dead = (code, message)
+        return StudentFault(code, message, fatal=True)
+
+    def _protocol(self, problem: str) -> StudentFault:
+        return self._kill("crashed", f"The sandbox broke the grading protocol: {problem}. Only the runner may "
+                                     f"write to its channel; code that writes to inherited file descriptors, or "
+                                     f"threads that go on after a function returned, can cause this.")
 
     def _timeout(self, what: str) -> StudentFault:
         wall = self._deadline <= time.monotonic()
@@ -225,6 +277,13 @@ class SandboxSession:
                                          + (" (a segmentation fault: invalid memory access, e.g. through ctypes)"
                                             if sig == signal.SIGSEGV else "") + ".")
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        if code == EXIT_BUILTINS_REPLACED:
+            return self._kill("crashed", f"Your code replaced Python builtins (such as len, isinstance or type) "
+                                         f"that the grader's runner relies on, so it could not send your results "
+                                         f"{what}. Do not assign to builtins.")
+        if code == EXIT_RUNNER_BROKEN:
+            return self._kill("crashed", f"The grader's runner failed {what}, after your code changed something it "
+                                         f"relies on (a module of the standard library or NumPy, or builtins).")
         return self._kill("crashed", f"Your code ended the process {what} (exit status {code}, e.g. os._exit()); "
                                      f"functions must return their result.")
 
@@ -234,47 +293,48 @@ class SandboxSession:
         limits = {"cpu_seconds": self.limits.cpu_seconds, "memory_mb": self.limits.memory_mb,
                   "processes": self.limits.processes}
         data = np.frombuffer(source.encode("utf-8", "surrogatepass"), dtype=np.uint8)  # any size, no string cap
-        self._send({"op": "load", "source": data, "filename": filename[:200], "limits": limits})
-        reply = self._recv(self._deadline, "while your module was imported")
-        if type(reply) is not dict:
-            raise self._kill("crashed", "The sandbox sent an unexpected answer while loading.")
-        layers = reply.get("layers")
-        if type(layers) is list:
-            self.isolation = ordered(self.sandbox.outer_layers + [str(x)[:40] for x in layers[:20]])
+        self._send({"op": "load", "call": 0, "source": data, "filename": filename[:200], "limits": limits})
+        applied = self._reply(0, self._deadline, "while the sandbox applied its limits")
+        layers = applied.get("layers")
+        if type(layers) is not list:
+            raise self._protocol("it did not say which isolation layers it applied")
+        planned = set(self.sandbox.layers)  # the hello, sent before any student byte arrived
+        self.isolation = ordered(self.sandbox.outer_layers + [x for x in layers if type(x) is str and x in planned])
+        reply = self._reply(0, self._deadline, "while your module was imported")
         if "fault" in reply:
-            self.sandbox.close()
-            raise self._reported_fault(reply["fault"], fatal=False)
+            try:
+                fault = reported_fault(reply["fault"], fatal=False)
+            except MalformedReply as exc:
+                problem = str(exc)
+            else:
+                self.sandbox.close()
+                raise fault
+            raise self._protocol(f"{problem} while your module was imported")
+        if reply.get("loaded") is not True:
+            raise self._protocol("its answer while your module was imported says neither loaded nor failed")
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> CallResult:
         if self._dead is not None or self.sandbox.closed:
             raise StudentFault("crashed", "The sandbox was already stopped.", fatal=True)
+        self._calls += 1
+        tag = self._calls
         try:
-            message = {"op": "call", "function": function,
+            message = {"op": "call", "call": tag, "function": function,
                        "args": to_plain(args, allow_rng=True, where="the arguments", copy=False),
                        "kwargs": to_plain(kwargs, allow_rng=True, where="the arguments", copy=False)}
         except NotPlain as exc:
             raise TypeError(f"grader passed non-plain arguments: {exc}") from None
+        self._expect_silence(f"before `{function}` was called")
         start = time.monotonic()
         deadline = min(self._deadline, start + self.limits.call_seconds)
         self._send(message)
-        reply = self._recv(deadline, f"in `{function}`")
+        reply = self._reply(tag, deadline, f"in `{function}`")
         seconds = time.monotonic() - start
-        if type(reply) is not dict:
-            raise self._kill("bad-return-type", f"`{function}` produced an answer that is not a result.")
-        if "value" in reply and not is_plain(reply["value"]):
-            raise StudentFault("bad-return-type", f"`{function}` returned something that is not numeric data.")
-        if "fault" in reply:
-            raise self._reported_fault(reply["fault"], fatal=None)
-        if "value" not in reply:
-            raise self._kill("crashed", f"The sandbox sent an unexpected answer in `{function}`.")
-        return result_from_message(reply, seconds)
-
-    def _reported_fault(self, fault: Any, *, fatal: bool | None) -> StudentFault:
-        """A fault the sandbox reported: only codes its side can know, as short plain text."""
-        if type(fault) not in (list, tuple) or len(fault) != 2 or type(fault[0]) is not str \
-                or fault[0] not in SANDBOX_CODES or type(fault[1]) is not str:
-            return self._kill("crashed", "The sandbox reported a failure in a form it cannot report.")
-        return StudentFault(fault[0], fault[1][:4000], fatal=fatal)
+        try:
+            return result_from_message(reply, seconds, function=function, labels=call_labels(args, kwargs))
+        except MalformedReply as exc:
+            problem = str(exc)
+        raise self._protocol(f"{problem} in `{function}`")
 
     def output(self) -> str:
         try:
@@ -288,4 +348,3 @@ class SandboxSession:
 
     def close(self) -> None:
         self.sandbox.close()
-

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from graders.framework.execution import Fault, invoke, load_submission
-from graders.framework.plain import Rng
+from graders.framework.plain import Rng, frozen
 from graders.framework.proxy import Limits, StudentFault
 
 OK = "import numpy as np\n\ndef f(X):\n    return X * 2\n"
@@ -107,6 +107,8 @@ def test_memory_error_at_import_is_memory_limit():
 
 
 def call(ns, name, *args, **kwargs):
+    """``invoke`` as every runner calls it: on read-only copies of the arguments."""
+    args, kwargs = frozen((args, kwargs))
     return invoke(ns, name, args, kwargs, filename="sub.py")
 
 
@@ -162,28 +164,92 @@ def test_warnings_are_reported_and_do_not_fail_the_call():
     assert any("RuntimeWarning" in w and "divide by zero" in w for w in result["warnings"])
 
 
-def test_mutated_arguments_are_reported_by_position_keyword_and_key():
+@pytest.mark.parametrize("body, named", [
+    ("X[0] = 5.0", "`X`"),
+    ("X += 1", "`X`"),
+    ("np.multiply(W, 2, out=W)", "`W`"),
+    ("np.add(X, W, out=W)", "`W`"),                     # both on the line; only W is written
+    ("A = W.T; A[0, 0] = 0", "`W` (through `A`)"),
+    ("X.setflags(write=True)", "`X`"),
+    ("W.sort(axis=0)", "`W`"),
+    ("np.copyto(X, 0.0)", "`X`"),
+    ("scale *= 3", "`scale`"),
+    ("helper(X)", "`X` (through `Z`)"),               # the innermost frame of the submission decides
+])
+def test_a_write_into_an_input_is_refused_and_named(body, named):
+    ns = load(f"""
+        import numpy as np
+
+        def helper(Z):
+            Z -= 1
+
+        def f(X, W, *, scale):
+            {body}
+            return X.sum()
+    """)
+    fault = call(ns, "f", np.zeros((2, 2)), np.ones((2, 2)), scale=np.ones(2))["fault"]
+    assert fault[0] == "input-mutated", fault
+    assert f"`f` tried to change its input {named} in place" in fault[1]
+    assert "read-only" in fault[1]
+
+
+def test_a_write_into_the_functions_own_read_only_array_is_an_exception():
+    ns = load("""
+        import numpy as np
+
+        def f(X):
+            Y = np.broadcast_to(np.zeros(1), (3,))
+            Y[0] = 1
+            return X
+    """)
+    code, message = call(ns, "f", np.zeros(3))["fault"]
+    assert code == "exception" and "read-only" in message
+
+
+def test_arguments_reach_the_function_read_only_over_immutable_memory():
+    ns = load("""
+        import numpy as np
+
+        def f(X):
+            base = X
+            while isinstance(base, np.ndarray) and base.base is not None:
+                base = base.base
+            view = np.frombuffer(base, dtype=X.dtype)
+            return np.array([X.flags.writeable, view.flags.writeable, isinstance(base, (bytearray, np.ndarray))])
+    """)
+    assert call(ns, "f", np.zeros((2, 3)))["value"].tolist() == [False, False, False]
+
+
+def test_replaced_items_and_reshaped_arguments_are_reported_by_position_and_keyword():
     ns = load("""
         def f(X, d, lst, *, k):
-            X[0] = 5.0
-            d["W1"] += 1.0
+            X.shape = (X.size,)
+            d["W1"] = d["W1"] + 1.0
             lst.append(1.0)
-            k *= 2
+            k.update(extra=None)
             return 0.0
     """)
-    result = call(ns, "f", np.zeros(2), {"W1": np.zeros(2), "b1": np.zeros(1)}, [np.zeros(1)], k=np.ones(2))
+    result = call(ns, "f", np.zeros((2, 1)), {"W1": np.zeros(2), "b1": np.zeros(1)}, [np.zeros(1)],
+                  k={"a": np.ones(2)})
     assert set(result["mutated"]) == {"0", "1", "2", "k"}
     untouched = call(load(OK), "f", np.ones(3))
     assert untouched["mutated"] == [] and untouched["value"].tolist() == [2.0, 2.0, 2.0]
 
 
-def test_the_caller_keeps_its_own_copy_of_the_arguments():
-    X = np.ones(3)
-    # the proxy hands over copies (to_plain), so a mutating submission cannot reach the grader's arrays
-    from graders.framework.plain import to_plain
+def test_writable_arguments_are_refused_by_invoke():
+    with pytest.raises(TypeError, match="read-only"):
+        invoke(load(OK), "f", (np.ones(3),), {})
 
-    call(load("def f(X):\n    X[:] = 7\n    return 0.0\n"), "f", to_plain(X))
-    assert X.tolist() == [1.0, 1.0, 1.0]
+
+def test_the_in_process_runner_gives_read_only_copies_and_keeps_the_originals():
+    from graders.framework.proxy import InProcessRunner
+
+    X = np.ones(3)
+    session = InProcessRunner().open("def f(X):\n    X[:] = 7\n    return 0.0\n", Limits())
+    with pytest.raises(StudentFault) as info:
+        session.call("f", X)
+    assert info.value.code == "input-mutated" and "`X`" in info.value.message
+    assert X.tolist() == [1.0, 1.0, 1.0] and X.flags.writeable
 
 
 def test_rng_arguments_arrive_as_generators_with_the_grader_stream():
@@ -290,8 +356,9 @@ def test_runner_session_turns_call_failures_into_faults_and_keeps_going(runner):
         assert faults == {"missing": "missing-function", "boom": "exception", "leave": "exception",
                           "sub": "bad-return-type", "text": "bad-return-type"}
         assert np.isnan(session.call("nan", X).value).all()
-        mutated = session.call("mutate", X)
-        assert mutated.mutated == ("0",)
+        with pytest.raises(StudentFault) as info:
+            session.call("mutate", X)
+        assert info.value.code == "input-mutated" and "`X`" in info.value.message and not info.value.fatal
         assert X.tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], "the grader's array is untouched"
         result = session.call("good", X)
         assert type(result.value) is np.ndarray and result.value.tolist() == [6.0, 9.0]

@@ -22,7 +22,8 @@ from hypothesis.extra import numpy as hnp
 from graders.framework import checks as C
 from graders.framework.checks import Fail
 from graders.framework.plain import (
-    ALLOWED_DTYPES, INT64_MAX, MAX_DEPTH, MAX_NODES, NotPlain, Rng, WireError, decode, encode, is_plain, to_plain,
+    ALLOWED_DTYPES, INT64_MAX, MAX_DEPTH, MAX_HEADER, MAX_KEY, MAX_NODES, NotPlain, Rng, WireError, decode, encode,
+    is_plain, to_plain,
 )
 
 CALLED: list[str] = []
@@ -443,3 +444,50 @@ def test_decoded_arrays_are_writable_views_of_a_private_receive_buffer():
     np.testing.assert_array_equal(first, [0.0, 1.0, 2.0])
     first[0] = 5.0
     np.testing.assert_array_equal(second, [0.0, 1.0, 2.0, 3.0])  # neighbours are untouched
+
+def test_a_header_of_many_tiny_nodes_is_refused_before_it_is_parsed():
+    # 80 000 empty arrays in under 1 MB: parsed, each would cost ~100 times its 12 bytes.
+    header = json.dumps({"t": ["n"], "a": [["<f8", [0]]] * 80_000}, separators=(",", ":")).encode()
+    assert len(header) < MAX_HEADER
+    data = b"NNG1" + struct.pack("<I", len(header)) + header
+    tracemalloc.start()
+    try:
+        with pytest.raises(WireError, match="lists"):
+            decode(data, max_bytes=len(data))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * len(data)  # a copy of the header's bytes, and nothing built from them
+
+
+def test_the_sender_refuses_what_the_receiver_would_refuse():
+    many = {f"{i}" + "," * 60: 1.0 for i in range(MAX_NODES - 1)}  # keys full of commas: over the item count
+    with pytest.raises(NotPlain, match="too large to send"):
+        encode(many)
+
+
+def test_a_key_longer_than_a_name_is_not_plain():
+    with pytest.raises(NotPlain, match="keys are short names"):
+        to_plain({"x" * (MAX_KEY + 1): 1.0})
+
+
+def test_readonly_decoding_gives_arrays_nothing_can_make_writable():
+    wire = encode((np.ones(3, dtype=np.bool_), np.arange(3.0), np.arange(4, dtype=np.float32)))
+    arrays = decode(wire, max_bytes=len(wire), readonly=True)
+    for a in arrays:  # the float64 array follows 3 bytes of bools: misaligned, so an immutable copy
+        assert a.flags.aligned and not a.flags.writeable
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            a.setflags(write=True)
+        with pytest.raises(ValueError, match="read-only"):
+            a[...] = 0
+    np.testing.assert_array_equal(arrays[1], [0.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match="immutable"):
+        decode(bytearray(wire), max_bytes=len(wire), readonly=True)
+
+
+def test_frozen_is_a_read_only_copy():
+    from graders.framework.plain import frozen
+
+    X = np.arange(4.0)
+    (Y,) = frozen((X,))
+    assert not Y.flags.writeable and not np.shares_memory(X, Y) and X.flags.writeable

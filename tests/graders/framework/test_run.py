@@ -137,7 +137,7 @@ CALL_FAULTS = {
     "sys_exit_call": ("exception", True, "sys.exit()"),
     "nan_inf": ("not-finite", True, "non-finite"),
     "inf_gradient": ("not-finite", False, "non-finite"),
-    "mutates_inputs": ("input-mutated", True, "modified its input(s) X"),
+    "mutates_inputs": ("input-mutated", True, "its input `X` in place (line 8: `X *= 2`)"),
 }
 
 

@@ -340,8 +340,10 @@ def exfil(report, case: str = "forward: small batch"):
 
 # --------------------------------------------------------------------------- grading attacks
 
-#: Limits for hostile code: every hang ends within two seconds.
-FAST = {"max_wall_seconds": 2, "max_cpu_seconds": 2}
+#: Limits for hostile code: 2 s of CPU, and 8 s of wall-clock time for the whole submission (one
+#: budget, however many sandboxes its faults start), which also caps each call: a hang in a call
+#: of dense ends within its own 2 s, leaving time for the cases after it.
+FAST = {"max_wall_seconds": 8, "max_cpu_seconds": 2}
 SEED = 20240611
 REFERENCE = (ROOT / "reference" / "dense.py").read_text()
 PRELUDE_LINE = "from _prelude import *  # noqa"
@@ -363,7 +365,8 @@ def start_runner(**kwargs):
     return runner
 
 
-def attack_source(name: str, host: Host, *, exercise: str = "dense", replace: dict[str, str] | None = None) -> str:
+def attack_source(name: str, host: Host | None, *, exercise: str = "dense",
+                  replace: dict[str, str] | None = None) -> str:
     """The submission ``attacks/<name>`` (``.py`` unless named) with the host's paths filled in, and its
     prelude (``from _prelude import *``: a correct dense layer; ``from _reference import *``: the
     exercise's reference, for attacks on one function of a larger exercise)."""
@@ -374,7 +377,7 @@ def attack_source(name: str, host: Host, *, exercise: str = "dense", replace: di
     if REFERENCE_LINE in source:
         reference = (ROOT / "reference" / f"{exercise}.py").read_text()
         source = source.replace(REFERENCE_LINE, reference.replace("from __future__ import annotations", ""))
-    for key, value in {**host.placeholders(), **(replace or {})}.items():
+    for key, value in {**(host.placeholders() if host is not None else {}), **(replace or {})}.items():
         source = source.replace(key, value)
     return source
 
@@ -394,12 +397,13 @@ class Attack:
         return attack_source(name, self.host, **kw)
 
     def __call__(self, name: str, *, exercise: str = "dense", source: str | None = None, include_hidden: bool = True,
-                 filename: str = "submission.py", replace: dict[str, str] | None = None, **limits):
+                 filename: str = "submission.py", replace: dict[str, str] | None = None, runner=None, **limits):
+        """Grade the attack (through this attack's sandbox unless another ``runner`` is given)."""
         from service.grading import grade
 
         source = self.source(name, exercise=exercise, replace=replace) if source is None else source
         return grade(exercise, source, filename=filename, include_hidden=include_hidden, seed=SEED,
-                     runner=self.runner, settings=settings(**limits))
+                     runner=runner or self.runner, settings=settings(**limits))
 
     def host_untouched(self, *reports, full: bool = True) -> None:
         """Nothing leaked into the reports, nothing written, nothing left running, the grader answers.

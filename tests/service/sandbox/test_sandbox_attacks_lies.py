@@ -12,6 +12,7 @@ import pathlib
 
 import pytest
 
+from sandbox_kit import exfil
 from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.attack
@@ -43,12 +44,14 @@ def test_patching_isinstance_and_len_crashes_only_the_sandboxs_own_python(attack
     report = attack("patch_builtins")
     assert report.score == 0
     assert all(t.diagnoses == ["crashed"] for t in report.tests)
+    assert all("replaced Python builtins" in t.message for t in report.tests), report.tests[0].message
     attack.host_untouched(report)
 
 
 def test_patching_the_framework_inside_the_sandbox_gets_nothing_across(attack):
     report = attack("patch_framework")
-    attack.first_case_only(report, "crashed")  # the object could not be encoded: the sandbox died
+    attack.first_case_only(report, "bad-return-type")  # the runner's encoder refused the object
+    assert "cannot encode a submission.Anything" in report.tests[0].message
     no_marks_on_the_host(attack)
     attack.host_untouched(report)
 
@@ -97,10 +100,11 @@ def test_nan_and_inf_are_not_finite(attack):
     attack.host_untouched(report)
 
 
-@pytest.mark.parametrize("kind, code", [("huge", "bad-return-type"), ("garbage", "crashed")])
-def test_frames_forged_on_the_rpc_socket_end_the_sandbox(attack, kind, code):
+@pytest.mark.parametrize("kind, words", [("huge", "broke the grading protocol"), ("garbage", "garbled answer")])
+def test_frames_forged_on_the_rpc_socket_end_the_sandbox(attack, kind, words):
     report = attack("forged_frame", replace={"__KIND__": repr(kind)})
-    attack.first_case_only(report, code)
+    attack.first_case_only(report, "crashed")
+    assert words in report.tests[0].message
     attack.host_untouched(report)
 
 
@@ -112,10 +116,43 @@ def test_frozen_clocks_inside_do_not_hide_a_slow_loop(attack):
     attack.host_untouched(report)
 
 
-@pytest.mark.xfail(strict=True, reason="open: whether a call mutated its arguments is judged inside the sandbox, "
-                                       "so a submission can patch the judge; the trusted side would have to see "
-                                       "the arguments' memory after the call (e.g. shared memory) to know")
 def test_hiding_a_mutation_of_the_inputs_does_not_earn_the_points(attack):
+    # The submission patches the sandbox's own checker; the write itself is refused by NumPy.
     report = attack("hide_mutation")
     attack.host_untouched(report)
     assert "input-mutated" in report.diagnoses
+    first = report.tests[0]
+    assert (first.name, first.outcome, first.score) == ("forward: small batch", "fail", 0.0)
+    assert "tried to change its input `X` in place" in first.message
+
+
+def test_an_in_place_update_of_the_weights_is_refused_and_named(attack):
+    report = attack("write_inputs", replace={"__HOW__": repr("in_call")})
+    backward = [t for t in report.tests if t.name in BACKWARD_ONLY]
+    assert backward and all((t.outcome, t.diagnoses, t.score) == ("fail", ["input-mutated"], 0.0) for t in backward)
+    assert all("tried to change its input `W` in place" in t.message and "np.subtract(W" in t.message
+               for t in backward), backward[0].message
+    assert all(t.outcome == "pass" for t in report.tests if t.name.startswith("forward"))
+    attack.host_untouched(report)
+
+
+def test_the_self_check_in_process_gives_the_same_verdicts_as_the_sandbox(attack):
+    from graders.framework.proxy import InProcessRunner
+
+    source = attack.source("write_inputs", replace={"__HOW__": repr("in_call")})
+    sandboxed = attack("write_inputs", source=source)
+    in_process = attack("write_inputs", source=source, runner=InProcessRunner())
+    verdicts = [[(t.name, t.outcome, t.score, t.diagnoses, t.message) for t in r.tests] for r in (sandboxed, in_process)]
+    assert verdicts[0] == verdicts[1]
+    assert "input-mutated" in in_process.diagnoses
+    attack.host_untouched(sandboxed)
+
+
+def test_writes_into_the_inputs_after_returning_never_land(attack):
+    report = attack("write_inputs", replace={"__HOW__": repr("after_return")})
+    found = exfil(report, "backward: small batch")
+    assert found["attempts"], found
+    assert "landed" not in found["attempts"].values(), found["attempts"]
+    assert all("read-only" in why or "WRITEABLE" in why for why in found["attempts"].values()), found["attempts"]
+    assert any(v != 0.0 for v in found["values"])  # the kept inputs still hold the grader's values
+    attack.host_untouched(report)

@@ -25,9 +25,10 @@ def test_gigabytes_of_output_are_an_output_limit(attack, name):
 
 def test_a_fake_report_on_every_descriptor_changes_no_score(attack):
     report = attack("fake_report")
-    # The fake went to stdout, stderr and the RPC socket: the trusted side read it as a frame
-    # header declaring an absurd length and stopped the sandbox.
-    attack.first_case_only(report, "bad-return-type")
+    # The fake went to stdout, stderr and the RPC socket: bytes on the channel that the runner did
+    # not write are a protocol fault, and the sandbox is stopped.
+    attack.first_case_only(report, "crashed")
+    assert "broke the grading protocol" in report.tests[0].message
     assert report.score < report.max_score
     attack.host_untouched(report)
 
@@ -59,3 +60,25 @@ def test_an_unprintable_exception_is_still_an_exception(attack):
     message = report.tests[0].message
     assert "could not be printed" in message and len(message) <= 2000
     attack.host_untouched(report)
+
+
+def surrogate_cases(tests) -> None:
+    """The case the attack put lone surrogates in shows U+FFFD in their place; the others pass."""
+    first, *rest = tests
+    assert first["diagnoses"] == ["exception"] and "marks: 19/19 \ufffd\ufffd" in first["message"], first
+    assert all(t["outcome"] == "pass" for t in rest)
+
+
+def test_text_that_utf8_cannot_encode_is_shown_by_nngrade_check(attack, nngrade_cli, tmp_path):
+    path = tmp_path / "lone_surrogates.py"
+    path.write_text(attack.source("lone_surrogates"))
+    table = nngrade_cli("check", "dense", str(path))
+    assert table.returncode == 1 and "Traceback" not in table.stderr, table.stderr[-2000:]
+    assert "marks: 19/19" in table.stdout and "\ufffd" in table.stdout
+    done = nngrade_cli("check", "dense", str(path), "--json")
+    assert done.returncode == 1, done.stderr[-2000:]
+    surrogate_cases(json.loads(done.stdout)["tests"])
+    report = attack("lone_surrogates")
+    json.dumps(report.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")  # every text encodes
+    attack.host_untouched(report, table.stdout + table.stderr)
+
