@@ -341,7 +341,8 @@ class ExtensionOut(BaseModel):
     exercise: str
     student: str
     due_at: datetime
-    late_until: datetime | None
+    late_until: datetime | None = Field(description="None: the new due date plus the assignment's late window.")
+    timezone: str = Field(description="The assignment's zone, for display.")
     reason: str
     created_at: datetime
     revoked_at: datetime | None

@@ -36,6 +36,7 @@ class Column:
     id: str
     title: str
     max_score: float
+    assignment: bool = False
 
 
 @dataclass
@@ -68,8 +69,8 @@ def build(session: Session, *, mode: str = "best", section: str | None = None) -
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     course = Course.load(session)
-    columns = [Column(ex.id, course.assignments[ex.id].title if ex.id in course.assignments else ex.title,
-                      ex.total_points) for ex in exercises.all_exercises()]
+    columns = [Column(ex.id, course.assignments[ex.id].title, ex.total_points, True) if ex.id in course.assignments
+               else Column(ex.id, ex.title, ex.total_points) for ex in exercises.all_exercises()]
     ids = [c.id for c in columns]
     query = (select(User, RosterEntry).outerjoin(RosterEntry, RosterEntry.user_id == User.id)
              .where(User.role == "student", RosterEntry.removed_at.is_(None)))
@@ -129,13 +130,15 @@ def canvas_title(column: Column) -> str:
 
 def canvas_csv(book: Book) -> str:
     """Canvas's gradebook import: ``Student, ID, SIS User ID, SIS Login ID, Section``, one column per
-    assignment titled ``Title (points)``, a "Points Possible" row under the header, then one row per
-    student with the roster's LMS ids; an empty cell where there is no graded submission."""
+    assignment titled ``Title (points)`` (every exercise while none is published), a "Points Possible"
+    row under the header, then one row per student with the roster's LMS ids; an empty cell where there
+    is no graded submission."""
+    columns = [c for c in book.columns if c.assignment] or book.columns
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*CANVAS_FIXED, *[canvas_title(c) for c in book.columns]])
-    writer.writerow([CANVAS_POINTS_ROW, "", "", "", "", *[f"{c.max_score:g}" for c in book.columns]])
+    writer.writerow([*CANVAS_FIXED, *[canvas_title(c) for c in columns]])
+    writer.writerow([CANVAS_POINTS_ROW, "", "", "", "", *[f"{c.max_score:g}" for c in columns]])
     for row in book.rows:
         writer.writerow([_cell(row.student), _cell(row.lms_id), _cell(row.sis_user_id), _cell(row.sis_login_id),
-                         _cell(row.section), *[_number(row.scores[c.id]) for c in book.columns]])
+                         _cell(row.section), *[_number(row.scores[c.id]) for c in columns]])
     return out.getvalue()

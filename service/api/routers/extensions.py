@@ -19,7 +19,7 @@ router = APIRouter(prefix="/extensions", tags=["extensions"], responses=document
 
 def extension_out(e: Extension, a: Assignment) -> ExtensionOut:
     return ExtensionOut(id=e.id, exercise=a.exercise, student=e.user.name, due_at=e.due_at, late_until=e.late_until,
-                        reason=e.reason, created_at=e.created_at, revoked_at=e.revoked_at)
+                        timezone=a.timezone,                        reason=e.reason, created_at=e.created_at, revoked_at=e.revoked_at)
 
 
 @router.get("", response_model=list[ExtensionOut], summary="The extensions in force (or every one)")
