@@ -21,6 +21,7 @@ from . import errors
 from .deps import ServiceState
 from .limits import BodyLimit
 from .routers import account, exercises, gradebook, health, regrades, submissions
+from .routers import assignments, extensions, my_assignments, roster
 
 log = logging.getLogger("nngrade.service")
 
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = state
     errors.install(app)
     for module in (exercises, submissions, regrades, gradebook, account):
+        app.include_router(module.router, prefix=API)
+    for module in (assignments, extensions, roster, my_assignments):  # the course (service.course)
         app.include_router(module.router, prefix=API)
     app.include_router(health.router)
     # JSON may escape every byte of a file (\u00XX: 6 bytes), plus room for the multipart envelope.

@@ -106,6 +106,28 @@ class SubmissionAccepted(BaseModel):
     location: str
 
 
+TimingStatus = Literal["on-time", "late", "after-deadline"]
+
+
+class Timing(BaseModel):
+    """How a submission stands against its assignment's (or the student's extended) dates."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "late", "due_at": "2026-12-10T22:59:00Z", "late_by_seconds": 5400, "late_by": "1 h 30 min",
+         "penalty_percent": 10, "raw_score": 19, "score": 17.1, "extended": False,
+         "summary": "late by 1 h 30 min: 10% penalty"}]})
+
+    status: TimingStatus
+    due_at: datetime = Field(description="The due date that held for this student (UTC).")
+    late_by_seconds: int
+    late_by: str = Field(description="The same, for a person.")
+    penalty_percent: float
+    raw_score: float | None = Field(description="The grader's score, before the penalty.")
+    score: float | None = Field(description="The score that counts: after the penalty (none after the deadline).")
+    extended: bool = Field(description="The student's extension set the dates.")
+    summary: str
+
+
 class SubmissionSummary(BaseModel):
     id: int
     student: str
@@ -120,6 +142,8 @@ class SubmissionSummary(BaseModel):
     finished_at: datetime | None
     score: float | None = Field(description="Score of the current report, once there is one.")
     max_score: float | None
+    timing: Timing | None = Field(default=None, description="On time or late, and the penalty, when the "
+                                                              "exercise is an assignment.")
 
 
 class SubmissionOut(SubmissionSummary):
@@ -190,12 +214,15 @@ class GradebookColumn(BaseModel):
 
 class GradebookRow(BaseModel):
     student: str
-    scores: dict[str, float | None]
+    section: str = ""
+    scores: dict[str, float | None] = Field(description="After the late penalty.")
+    penalties: dict[str, float] = Field(default_factory=dict, description="Percent taken off each score.")
     total: float
 
 
 class Gradebook(BaseModel):
-    mode: Literal["best", "latest"]
+    mode: Literal["best", "latest", "on-time-best"]
+    section: str | None = None
     exercises: list[GradebookColumn]
     rows: list[GradebookRow]
 
@@ -239,3 +266,126 @@ class Ready(BaseModel):
     ready: bool
     checks: dict[str, Check]
     isolation: list[str]
+
+
+# ------------------------------------------------------------------ the course (service.course)
+
+LatePolicyKind = Literal["none", "per-day", "per-hour", "fixed"]
+AssignmentState = Literal["not-open", "open", "late", "closed"]
+
+
+class AssignmentWrite(BaseModel):
+    """Dates without an offset are read in ``timezone``; with one (``…Z``, ``…+01:00``) as given."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"exercise": "dense", "opens_at": "2026-12-01T09:00", "due_at": "2026-12-10T23:59",
+         "late_until": "2026-12-13T23:59", "timezone": "Europe/Berlin", "late_policy": "per-day",
+         "penalty_percent": 10, "penalty_cap": 30, "max_attempts": 20}]})
+
+    title: str | None = Field(default=None, max_length=200, description="Default: the exercise's title.")
+    opens_at: datetime | None = None
+    due_at: datetime | None = None
+    late_until: datetime | None = Field(default=None, description="Last moment a late submission is accepted; "
+                                                                  "none: the due date closes the assignment.")
+    timezone: str | None = Field(default=None, max_length=64, description="IANA zone of the dates, e.g. "
+                                                                          "`Europe/Berlin`; default UTC.")
+    late_policy: LatePolicyKind | None = None
+    penalty_percent: float | None = Field(default=None, ge=0, le=100,
+                                          description="Per started day/hour (per-day, per-hour) or once (fixed).")
+    penalty_cap: float | None = Field(default=None, ge=0, le=100, description="Most a per-day/per-hour penalty "
+                                                                              "takes, in percent.")
+    max_attempts: int | None = Field(default=None, ge=1, le=100000, description="Graded attempts per student.")
+
+
+class AssignmentCreate(AssignmentWrite):
+    exercise: str = Field(min_length=1, max_length=100)
+    opens_at: datetime
+    due_at: datetime
+
+
+class AssignmentUpdate(AssignmentWrite):
+    clear_late_until: bool = Field(default=False, description="Remove the late window.")
+    clear_max_attempts: bool = Field(default=False, description="Remove the attempt cap.")
+
+
+class AssignmentOut(BaseModel):
+    exercise: str
+    title: str
+    max_score: float
+    opens_at: datetime
+    due_at: datetime
+    late_until: datetime | None
+    timezone: str
+    late_policy: LatePolicyKind
+    penalty_percent: float
+    penalty_cap: float
+    late_policy_summary: str
+    max_attempts: int | None
+    state: AssignmentState = Field(description="Now, for a student without an extension.")
+
+
+class ExtensionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"exercise": "dense", "student": "ada", "due_at": "2026-12-14T23:59", "reason": "illness"}]})
+
+    exercise: str = Field(min_length=1, max_length=100)
+    student: str = Field(min_length=1, max_length=200)
+    due_at: datetime = Field(description="Without an offset: in the assignment's time zone.")
+    late_until: datetime | None = Field(default=None, description="Default: the new due date plus the "
+                                                                  "assignment's late window.")
+    reason: str = Field(default="", max_length=2000)
+
+
+class ExtensionOut(BaseModel):
+    id: int
+    exercise: str
+    student: str
+    due_at: datetime
+    late_until: datetime | None = Field(description="None: the new due date plus the assignment's late window.")
+    timezone: str = Field(description="The assignment's zone, for display.")
+    reason: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class RosterStudent(BaseModel):
+    name: str
+    email: str
+    section: str
+    lms_id: str
+    sis_user_id: str
+    sis_login_id: str
+    created_at: datetime
+    removed_at: datetime | None
+
+
+class RosterImported(RosterStudent):
+    token: str | None = Field(description="The new student's token, shown this once; none for a student "
+                                          "already on the roster (details updated).")
+
+
+class RosterImport(BaseModel):
+    created: int
+    updated: int
+    students: list[RosterImported]
+
+
+class RosterRemoved(BaseModel):
+    name: str
+    revoked_tokens: int
+
+
+class MyAssignment(BaseModel):
+    exercise: str
+    title: str
+    state: AssignmentState
+    opens_at: datetime
+    due_at: datetime = Field(description="Your due date (your extension's, if you have one).")
+    late_until: datetime
+    extended: bool
+    timezone: str
+    late_policy: str
+    max_score: float
+    best_score: float | None = Field(description="Your best score so far, after any late penalty.")
+    attempts_used: int
+    attempts_left: int | None = Field(description="None: no cap.")

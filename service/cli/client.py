@@ -160,4 +160,6 @@ def submit(
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     else:
         print_report(report, console)
+        from .course import print_timing
+        print_timing(body.get("timing"), console)  # on time, or how late and what it cost
     raise typer.Exit(0 if report.passed else 1)

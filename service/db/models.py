@@ -6,6 +6,8 @@
 * :class:`GradingReport` — one grading run's report; a submission keeps every report it ever
   got (regrades add more), and exactly one of them is ``is_current`` once it has been graded.
 * :class:`RegradeBatch` — a bulk regrade, so its progress can be followed.
+* :class:`Assignment`, :class:`Extension`, :class:`RosterEntry` — the course (``service.course``): an
+  exercise's dates and late policy, one student's own dates, and the roster with the LMS's ids.
 """
 
 from __future__ import annotations
@@ -146,3 +148,70 @@ class GradingReport(Base):
 # At most one current report per submission, enforced by the database itself.
 Index("uq_reports_current", GradingReport.submission_id, unique=True,
       sqlite_where=GradingReport.is_current, postgresql_where=GradingReport.is_current)
+
+
+# ------------------------------------------------------------------ the course (service.course)
+
+#: Late policies: no penalty; a percentage per started day or hour late (capped); a fixed percentage.
+LATE_POLICIES = ("none", "per-day", "per-hour", "fixed")
+
+
+class Assignment(Base):
+    """An exercise published to the students with its dates (UTC) and late policy; one per exercise."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exercise: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    opens_at: Mapped[datetime] = mapped_column()
+    due_at: Mapped[datetime] = mapped_column()
+    #: The last moment a submission is accepted; None: the due date is also the end.
+    late_until: Mapped[datetime | None] = mapped_column(default=None)
+    #: The IANA zone the instructor entered the dates in (for display; the dates are UTC).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    late_policy: Mapped[str] = mapped_column(String(20), default="none")
+    #: Percent per started unit (per-day, per-hour) or in all (fixed).
+    penalty_percent: Mapped[float] = mapped_column(Float, default=0.0)
+    #: The most a per-day or per-hour penalty takes, in percent.
+    penalty_cap: Mapped[float] = mapped_column(Float, default=100.0)
+    max_attempts: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Extension(Base):
+    """One student's own due date (and late-until) for one assignment; revoked ones are kept."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (Index("ix_extensions_assignment_user", "assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column()
+    late_until: Mapped[datetime | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class RosterEntry(Base):
+    """A student on the course roster: e-mail, section and the LMS's ids.  Removal keeps the row."""
+
+    __tablename__ = "roster"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    section: Mapped[str] = mapped_column(String(100), default="")
+    lms_id: Mapped[str] = mapped_column(String(100), default="")  # Canvas's "ID"
+    sis_user_id: Mapped[str] = mapped_column(String(100), default="")
+    sis_login_id: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[User] = relationship(lazy="joined")

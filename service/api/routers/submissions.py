@@ -20,11 +20,13 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from graders.framework.report import Report
+from service.course.assignments import Course
 from service.db import DONE, FAILED, QUEUED, GradingReport, Submission, User
 from service.db.models import utcnow
 from service.submission_file import UnreadableSubmission, source_from_file
 from service.worker.queue import queued_count
 
+from ..course import admit, submission_timing
 from ..deps import DB, Principal, ServiceState, State
 from ..deps import User as CurrentUser
 from ..errors import ApiError, documented, invalid
@@ -59,8 +61,11 @@ def clean_filename(name: str | None) -> str:
 # ------------------------------------------------------------------ reading
 
 
-def _summary_fields(sub: Submission, current: GradingReport | None) -> dict:
-    return {"id": sub.id, "student": sub.user.name, "exercise": sub.exercise, "filename": sub.filename,
+def _summary_fields(sub: Submission, current: GradingReport | None, course: Course) -> dict:
+    score = current.score if current else None
+    return {"timing": submission_timing(course, user_id=sub.user_id, exercise=sub.exercise,
+                                        submitted_at=sub.created_at, raw_score=score),
+            "id": sub.id, "student": sub.user.name, "exercise": sub.exercise, "filename": sub.filename,
             "size": sub.size, "sha256": sub.sha256, "status": sub.status, "attempts": sub.attempts,
             "created_at": sub.created_at, "started_at": sub.started_at, "finished_at": sub.finished_at,
             "score": current.score if current else None, "max_score": current.max_score if current else None}
@@ -85,7 +90,7 @@ def read_submission(state: ServiceState, submission_id: int, user: Principal) ->
         current = current_report(session, sub.id)
         count = session.scalar(select(func.count()).select_from(GradingReport)
                                .where(GradingReport.submission_id == sub.id))
-        return SubmissionOut(**_summary_fields(sub, current), reports=int(count or 0),
+        return SubmissionOut(**_summary_fields(sub, current, Course.load(session)), reports=int(count or 0),
                              report=Report.model_validate(current.report) if current else None)
 
 
@@ -124,6 +129,7 @@ def _accept(state: ServiceState, user: Principal, exercise: str, filename: str, 
             if found is not None:
                 return found
             now = utcnow()
+            admit(session, user, exercise, now)  # the course's dates and attempt cap
             limit = state.settings.rate_limit
             if limit and not user.instructor:
                 window = now - timedelta(minutes=1)
@@ -276,8 +282,9 @@ def list_submissions(
         select(Submission, GradingReport).join(User, Submission.user_id == User.id)
         .outerjoin(GradingReport, and_(GradingReport.submission_id == Submission.id, GradingReport.is_current))
         .where(where).order_by(Submission.id).limit(limit).offset(offset)).all()
-    return SubmissionPage(items=[SubmissionSummary(**_summary_fields(s, r)) for s, r in rows], total=int(total or 0),
-                          limit=limit, offset=offset)
+    course = Course.load(session)
+    return SubmissionPage(items=[SubmissionSummary(**_summary_fields(s, r, course)) for s, r in rows],
+                          total=int(total or 0), limit=limit, offset=offset)
 
 
 @router.get("/submissions/{submission_id}/reports", response_model=list[ReportEntry],
