@@ -66,6 +66,7 @@ class CallResult:
     mutated: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    cpu_seconds: float | None = None
 
 
 class StudentSession(Protocol):

@@ -13,9 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
-from .case import Case, CaseContext, Grader, Oracle, StaleExpectations, case_seed
+from .case import Case, CaseContext, Grader, Oracle, StaleExpectations, case_sources
 from .checks import Fail
 from .proxy import Limits, Runner, RunnerUnavailable, StudentFault, StudentSession
 from .report import CaseReport, Report
@@ -73,9 +71,7 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
                     except StudentFault as fault:
                         load_fault = StudentFault(fault.code, fault.message, fatal=False)
                         raise load_fault from None
-                rng = np.random.default_rng(case_seed(case.name, seed if case.hidden else None))
-                oracle = hidden_oracle if case.hidden else visible_oracle
-                assert oracle is not None
+                rng, oracle = case_sources(case, seed, visible_oracle=visible_oracle, hidden_oracle=hidden_oracle)
                 case.body(CaseContext(case=case, student=session, oracle=oracle, rng=rng))
                 results.append(_case_report(case, case.points, "pass", "", []))
             except Fail as f:
