@@ -14,7 +14,7 @@ FOLDER = ROOT / "tests" / "graders" / "solutions" / "dense"
 #: Differently written correct solutions: @, einsum, the seed's column convention with a
 #: blockwise sum in reverse order, and broadcasting without any matrix product (the slowest
 #: vectorized form, which must still meet the time budget).
-CORRECT = ["vectorized.py", "einsum.py", "column_convention.py", "broadcast_sum.py"]
+CORRECT = ["correct_vectorized.py", "correct_einsum.py", "correct_column_convention.py", "correct_broadcast_sum.py"]
 
 #: file -> the diagnosis codes its report must contain
 WRONG = {
