@@ -27,7 +27,11 @@ circles, factor 0.5, noise 0.1  0.960         0.972         0.582         0.93
 a median of 0.994 and at worst 0.982.)  The thresholds sit about 0.03 below the
 reference's worst seed, and on two moons about 0.03 above the best that a linear model
 (logistic regression trained to convergence on the same 200 points) ever reached, so a
-network without a working hidden layer cannot pass.  The reference ``train`` takes
+network without a working hidden layer cannot pass.  The held-out correct variants of the
+test suite, trained with recipes of their own over 300 seeds, stay above the thresholds too,
+except the Adam variant on two moons at 2 seeds (0.882 and 0.910): an accuracy case that
+misses trains once more on new data before it fails (``ACCURACY_TRIES``; the bench's
+``--train`` counts such misses).  The reference ``train`` takes
 35 ms of CPU time on average, 42 ms at most; a whole grading run with hidden cases
 about 0.5 s.
 """
@@ -59,6 +63,7 @@ LOSS_AND_GRADS = (Scalar("loss"), GRADS)
 N_TRAIN, N_TEST = 200, 500
 MOONS_NOISE, CIRCLES_NOISE, CIRCLES_FACTOR = 0.1, 0.1, 0.5
 MOONS_THRESHOLD, CIRCLES_THRESHOLD = 0.95, 0.93
+ACCURACY_TRIES = 2          # trainings on fresh data before an accuracy case fails
 INIT_STD_TOLERANCE = 0.05   # relative; the estimate's standard error is at most 0.5 %
 INIT_KURTOSIS_TOLERANCE = 0.5  # normal: 3, uniform: 1.8; the estimate's standard error is about 0.03
 LOSS_FALL = 0.9             # the last epoch's loss must be at most this share of the first's
@@ -234,7 +239,15 @@ def grad_mistakes(p: np.ndarray) -> tuple[Mistake, ...]:
 
 
 def bad_warnings(warnings: tuple[str, ...]) -> list[str]:
-    """The student's floating-point warnings that mean overflow, log(0) or nan (not underflow)."""
+    """The student's floating-point warnings that mean overflow, log(0) or nan (not underflow).
+
+    The warnings are recorded inside the sandbox, so they are the submission's word about
+    itself: they can name a mistake and cost its points (a student can only lose by them),
+    never prove stability.  What proves anything is the values: finite, in range, right.  A
+    naive ``1 / (1 + exp(-z))`` under ``np.errstate(over="ignore")`` returns exactly what the
+    correct tanh-form sigmoid ``0.5 * (1 + tanh(z / 2))`` returns for ``|z| > 40`` (0 and 1),
+    so no logit tells them apart by value, and the stress cases do not try.
+    """
     return [w for w in warnings if any(b in w for b in BAD_WARNINGS)]
 
 
@@ -439,7 +452,10 @@ def _stress_fail(function: str, warnings: list[str], nonfinite: list[str]) -> Fa
 
 @grader.case("forward: huge logits stay finite, without overflow", points=1,
              feeds="random params, X (10, 3) with entries in the thousands, so |z2| is in the thousands",
-             expects="p in [0, 1], finite, no overflow warning from NumPy, values as the formula",
+             expects="p finite, in [0, 1] and as the formula: that much the returned values prove. NumPy's overflow "
+                     "warnings, recorded inside the sandbox, also cost this point; code that silences them "
+                     "(np.errstate) cannot be caught here, because at these logits 1 / (1 + exp(-z)) returns the "
+                     "same 0 and 1 as a stable sigmoid in tanh form",
              tell="Use a sigmoid that never computes exp of a large positive number.")
 def forward_saturated(ctx: CaseContext) -> None:
     params, X = _saturating_inputs(ctx)
@@ -456,7 +472,8 @@ def forward_saturated(ctx: CaseContext) -> None:
 @grader.case("loss_and_grads: confident mistakes stay finite", points=1,
              feeds="random params, X (10, 3) with entries in the thousands; half the labels contradict the "
                    "network's confident prediction",
-             expects="a finite loss and gradients without overflow or log(0) warnings; gradients as the formulas "
+             expects="a finite loss and gradients without overflow or log(0) warnings (warnings you silence cannot be "
+                     "seen); gradients as the formulas "
                      "(the loss value is not compared here: clipping p is allowed)",
              tell="With a saturated p, use dL/dz2 = (p - y) / N directly: going through dL/dp = (p - y) / (p (1 - p)) "
                   "divides 0 by 0, or with a clipped p makes the gradient vanish (statement, 'Numerical stability').")
@@ -593,28 +610,43 @@ def _why_inaccurate(ctx: CaseContext, params: dict, X: np.ndarray, p_ref: np.nda
 
 
 def check_accuracy(ctx: CaseContext, make: Callable, dataset: str, threshold: float) -> None:
-    X, y = make(ctx.rng, N_TRAIN)
-    X_test, y_test = make(ctx.rng, N_TEST)
-    params, _, _ = call_train(ctx, X, y, ctx.seed())
-    if not all(np.all(np.isfinite(v)) for v in params.values()):
-        raise Fail("train returned parameters that contain nan or inf, so they classify nothing.",
-                   ["not-finite", "accuracy-below-threshold"])
-    with np.errstate(all="ignore"):
-        p_ref = np.asarray(_reference_forward()(params, X_test), dtype=np.float64)
-    accuracy = float(np.mean((p_ref >= 0.5) == (y_test == 1)))
-    if accuracy < threshold:
-        found = Fail(f"Your trained network classifies {accuracy:.1%} of {N_TEST} held-out {dataset} points "
-                     f"correctly; at least {threshold:.0%} is required.", ["accuracy-below-threshold"],
-                     hints=["the parameters are evaluated on raw X with the statement's forward pass: train longer, "
-                            "use momentum or more hidden units, and if you standardize X inside train, fold the "
-                            "scaling into W1 and b1 (statement, 'Training')."])
-        raise Fail.joined([found, *_why_inaccurate(ctx, params, X_test, p_ref)])
+    """Train on fresh data and judge the returned parameters on held-out points; a network
+    below ``threshold`` gets one more try on new data and a new seed before it fails.
+
+    A correct network trained with a reasonable recipe of the student's own misses now and
+    then (the Adam variant of the suite: 2 of 300 seeds on two moons, at 0.88); two misses in
+    a row are far rarer, while a network without a working hidden layer misses every time.
+    """
+    best: tuple[float, dict, np.ndarray, np.ndarray] | None = None
+    for _ in range(ACCURACY_TRIES):
+        X, y = make(ctx.rng, N_TRAIN)
+        X_test, y_test = make(ctx.rng, N_TEST)
+        params, _, _ = call_train(ctx, X, y, ctx.seed())
+        if not all(np.all(np.isfinite(v)) for v in params.values()):
+            raise Fail("train returned parameters that contain nan or inf, so they classify nothing.",
+                       ["not-finite", "accuracy-below-threshold"])
+        with np.errstate(all="ignore"):
+            p_ref = np.asarray(_reference_forward()(params, X_test), dtype=np.float64)
+        accuracy = float(np.mean((p_ref >= 0.5) == (y_test == 1)))
+        if accuracy >= threshold:
+            return
+        if best is None or accuracy > best[0]:
+            best = (accuracy, params, X_test, p_ref)
+    assert best is not None
+    accuracy, params, X_test, p_ref = best
+    found = Fail(f"Your trained network classifies {accuracy:.1%} of {N_TEST} held-out {dataset} points "
+                 f"correctly (the better of {ACCURACY_TRIES} trainings on new data); at least {threshold:.0%} is "
+                 f"required.", ["accuracy-below-threshold"],
+                 hints=["the parameters are evaluated on raw X with the statement's forward pass: train longer, "
+                        "use momentum or more hidden units, and if you standardize X inside train, fold the "
+                        "scaling into W1 and b1 (statement, 'Training')."])
+    raise Fail.joined([found, *_why_inaccurate(ctx, params, X_test, p_ref)])
 
 
 @grader.case("train: accuracy on held-out two moons", points=3, visibility="hidden",
              feeds=f"{N_TRAIN} two-moons points (noise {MOONS_NOISE}) to train on; {N_TEST} others held out",
              expects=f"the returned params classify at least {MOONS_THRESHOLD:.0%} of the held-out points, "
-                     f"evaluated with the reference forward pass")
+                     f"evaluated with the reference forward pass, in one of {ACCURACY_TRIES} trainings on new data")
 def accuracy_moons(ctx: CaseContext) -> None:
     check_accuracy(ctx, two_moons, "two-moons", MOONS_THRESHOLD)
 
@@ -623,6 +655,6 @@ def accuracy_moons(ctx: CaseContext) -> None:
              feeds=f"{N_TRAIN} concentric-circles points (factor {CIRCLES_FACTOR}, noise {CIRCLES_NOISE}) to train "
                    f"on; {N_TEST} others held out",
              expects=f"the returned params classify at least {CIRCLES_THRESHOLD:.0%} of the held-out points, "
-                     f"evaluated with the reference forward pass")
+                     f"evaluated with the reference forward pass, in one of {ACCURACY_TRIES} trainings on new data")
 def accuracy_circles(ctx: CaseContext) -> None:
     check_accuracy(ctx, circles, "concentric-circles", CIRCLES_THRESHOLD)

@@ -3,8 +3,8 @@
 A grader is a list of :class:`Case` objects.  Each says what it feeds, what it expects,
 how many points it is worth, whether students see it, and what to tell a student whose
 code fails it.  Its body gets a :class:`CaseContext`: a seeded generator for its inputs,
-the student proxy, the expected values (stored with the exercise for visible cases,
-computed by the reference for hidden ones) and :meth:`CaseContext.check_call`, which
+the student proxy, the expected values (from the reference wherever it is installed, else
+stored with the exercise for visible cases: :func:`case_sources`) and :meth:`CaseContext.check_call`, which
 does the common "call, compare, name the mistake" in one line.
 """
 
@@ -248,10 +248,41 @@ class Grader:
 
 
 def case_seed(case_name: str, run_seed: int | None) -> np.random.SeedSequence:
-    """Visible cases: a fixed seed from the name.  Hidden cases: the run's seed and the name."""
+    """A case's seed: from its name and the run's seed, or (``run_seed=None``) from its name alone."""
     name_key = zlib.crc32(case_name.encode())
     entropy = [name_key] if run_seed is None else [int(run_seed), name_key]
     return np.random.SeedSequence(entropy)
+
+
+def case_sources(case: Case, run_seed: int, *, visible_oracle: Oracle,
+                 hidden_oracle: Oracle | None) -> tuple[np.random.Generator, Oracle]:
+    """Where one case's inputs and expected values come from: the one place that decides.
+
+    * Wherever the reference solutions are installed (``hidden_oracle`` given: the server, and
+      ``nngrade check --all`` in a source checkout), every case, visible or hidden, draws its
+      inputs from the run's seed and gets its expected values from the reference.  The inputs
+      are new in every run, so the stored ``visible.npz`` that students have cannot be
+      replayed, by argument digest or otherwise, for points.
+    * Without them (a student's self-check), visible cases draw fixed inputs from their name
+      and read the expected outputs stored with the exercise; hidden cases do not run.
+
+    Returns
+    -------
+    (numpy.random.Generator, Oracle)
+        The case's generator and the oracle of its expected values.
+    """
+    if hidden_oracle is not None:
+        return np.random.default_rng(case_seed(case.name, run_seed)), hidden_oracle
+    if case.hidden:
+        raise ValueError(f"hidden case {case.name!r} needs the reference oracle")
+    return np.random.default_rng(case_seed(case.name, None)), visible_oracle
+
+
+def judged_seconds(result: CallResult) -> float:
+    """The time a speed check judges a call by: the CPU time the sandbox spent on it, measured
+    from outside the student's reach, which a loaded machine does not inflate; the call's wall
+    time where CPU time cannot be measured (``cpu_seconds is None``, e.g. in-process)."""
+    return result.seconds if result.cpu_seconds is None else result.cpu_seconds
 
 
 @dataclass

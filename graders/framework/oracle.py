@@ -9,6 +9,7 @@
 
 Stored entries are keyed by case and call number and carry a digest of the arguments,
 so stale files (a changed case, a changed generator) are detected instead of misgrading.
+Which oracle a case gets is decided in one place, :func:`case.case_sources`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from . import checks as C
 from .case import StaleExpectations, digest
 from .execution import materialize
 from .plain import decode, encode, to_plain
@@ -92,3 +94,38 @@ class StoredOracle:
         if digest(args, kwargs) != want:
             raise StaleExpectations(f"{self.path.name}: the inputs of {key!r} changed: run `nngrade exercises regen`")
         return decode(self._data[name].tobytes(), max_bytes=MAX_STORED)
+
+    def entries(self) -> dict[str, tuple[str, Any]]:
+        """Every stored entry: ``{key: (digest of the arguments, expected value)}``."""
+        self._load()
+        assert self._index is not None
+        return {key: (want, decode(self._data[name].tobytes(), max_bytes=MAX_STORED))
+                for key, (want, name) in self._index.items()}
+
+
+def value_differences(fresh: Any, stored: Any, where: str) -> list[str]:
+    """Where two expected values differ beyond the graders' own tolerances (empty: they agree).
+
+    Floating-point arrays are compared with :func:`checks.is_close` at their dtype's
+    tolerance, which another BLAS build's summation order stays within; everything else
+    (shapes, dtypes, integers, structure) must be equal.
+    """
+    if type(fresh) is not type(stored):
+        return [f"{where}: {type(stored).__name__} stored, {type(fresh).__name__} now"]
+    if type(fresh) is np.ndarray:
+        if fresh.shape != stored.shape or fresh.dtype != stored.dtype:
+            return [f"{where}: {stored.dtype}{stored.shape} stored, {fresh.dtype}{fresh.shape} now"]
+        same = C.is_close(fresh, stored) if fresh.dtype.kind == "f" else np.array_equal(fresh, stored)
+        return [] if same else [f"{where}: values differ beyond the {fresh.dtype} tolerance"]
+    if type(fresh) in (tuple, list):
+        if len(fresh) != len(stored):
+            return [f"{where}: {len(stored)} items stored, {len(fresh)} now"]
+        return [d for i, (a, b) in enumerate(zip(fresh, stored)) for d in value_differences(a, b, f"{where}[{i}]")]
+    if type(fresh) is dict:
+        if fresh.keys() != stored.keys():
+            return [f"{where}: keys {sorted(stored)} stored, {sorted(fresh)} now"]
+        return [d for k in fresh for d in value_differences(fresh[k], stored[k], f"{where}[{k!r}]")]
+    if type(fresh) is float:
+        same = C.is_close(np.asarray(fresh), np.asarray(stored))
+        return [] if same else [f"{where}: {stored!r} stored, {fresh!r} now"]
+    return [] if fresh == stored else [f"{where}: {stored!r} stored, {fresh!r} now"]

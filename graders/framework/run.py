@@ -19,10 +19,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from . import feedback
-from .case import Case, CaseContext, Grader, Oracle, StaleExpectations, case_seed
+from .case import Case, CaseContext, Grader, Oracle, StaleExpectations, case_sources
 from .checks import Fail
 from .proxy import Limits, Runner, RunnerUnavailable, StudentFault, StudentSession
 from .report import CaseReport, Report
@@ -95,9 +93,7 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
         for case in cases:
             try:
                 student = open_session()
-                rng = np.random.default_rng(case_seed(case.name, seed if case.hidden else None))
-                oracle = hidden_oracle if case.hidden else visible_oracle
-                assert oracle is not None
+                rng, oracle = case_sources(case, seed, visible_oracle=visible_oracle, hidden_oracle=hidden_oracle)
                 case.body(CaseContext(case=case, student=student, oracle=oracle, rng=rng))
                 del student
                 results.append(_case_report(case, case.points, "pass", "", []))
