@@ -14,7 +14,7 @@ from ..deps import DB, Instructor, State, User
 from ..errors import ApiError, documented
 from ..schemas import AssignmentCreate, AssignmentOut, AssignmentUpdate
 
-router = APIRouter(prefix="/assignments", tags=["assignments"], responses=documented(401, 403, 404, 422))
+router = APIRouter(prefix="/assignments", tags=["assignments"], responses=documented(400, 401, 403, 404, 422))
 
 
 def assignment_out(a: Assignment) -> AssignmentOut:

@@ -14,7 +14,7 @@ from ..deps import DB, Instructor, State
 from ..errors import documented
 from ..schemas import ExtensionCreate, ExtensionOut
 
-router = APIRouter(prefix="/extensions", tags=["extensions"], responses=documented(401, 403, 404, 422))
+router = APIRouter(prefix="/extensions", tags=["extensions"], responses=documented(400, 401, 403, 404, 422))
 
 
 def extension_out(e: Extension, a: Assignment) -> ExtensionOut:

@@ -14,7 +14,7 @@ from ..deps import DB, Instructor, State
 from ..errors import ApiError, documented
 from ..schemas import RosterImport, RosterImported, RosterRemoved, RosterStudent
 
-router = APIRouter(prefix="/roster", tags=["roster"], responses=documented(401, 403, 404, 422))
+router = APIRouter(prefix="/roster", tags=["roster"], responses=documented(400, 401, 403, 404, 422))
 
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {
     "schema": {"type": "string"},
