@@ -14,7 +14,7 @@ tell them apart, except that faults such as ``timeout`` and ``crashed`` only hap
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .execution import Fault, invoke, load_submission
@@ -66,6 +66,7 @@ class CallResult:
     mutated: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    cpu_seconds: float | None = None
 
 
 class StudentSession(Protocol):
@@ -125,9 +126,10 @@ class InProcessSession:
             plain_kwargs = to_plain(kwargs, allow_rng=True, where="the arguments")
         except NotPlain as exc:  # a grader bug, not the student's
             raise TypeError(f"grader passed non-plain arguments: {exc}") from None
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         message = invoke(self.namespace, function, plain_args, plain_kwargs, filename=self.filename)
-        return result_from_message(message, time.perf_counter() - start)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        return replace(result_from_message(message, seconds), cpu_seconds=cpu)
 
     def output(self) -> str:
         return ""
