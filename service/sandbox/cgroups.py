@@ -114,10 +114,12 @@ def _remove(directories: list[Path], *, kill: bool) -> bool:
     return gone
 
 
-def _remove_waiting(directories: list[Path], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not _remove(directories, kill=True):
-        if time.monotonic() > deadline:
+def _remove_waiting(directories: list[Path], timeout: float, grace: float = 0.0) -> bool:
+    """Remove the groups, giving their processes ``grace`` seconds to end by themselves (a keeper
+    removes its working directory on the way out) before killing what is left."""
+    start = time.monotonic()
+    while not _remove(directories, kill=time.monotonic() - start >= grace):
+        if time.monotonic() - start > timeout:
             return False
         time.sleep(0.02)
     return True
@@ -221,14 +223,14 @@ class CgroupTree:
         with self._lock:
             self._pending += still
 
-    def close(self, timeout: float = 5.0) -> bool:
-        """Kill whatever is left in the pool's groups and remove them all; True if nothing remains."""
+    def close(self, timeout: float = 5.0, grace: float = 2.0) -> bool:
+        """Remove the pool's groups, killing what is left in them after ``grace`` seconds; True if none remains."""
         with self._lock:
             groups = list(self._live) + self._pending
             self._live.clear()
             self._pending = []
         children = [d for g in groups for d in g._unique()]
-        done = _remove_waiting(children, timeout)
+        done = _remove_waiting(children, timeout, grace)
         return _remove_waiting(list(dict.fromkeys(self.directories.values())), 1.0) and done
 
 

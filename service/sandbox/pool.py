@@ -200,4 +200,5 @@ class SandboxPool:
                 if not self._cgroups.close():
                     log.warning("sandbox cgroups still busy at shutdown: %s", self._cgroups.directories)
                 self._cgroups = None
+        clean_stale_workdirs()  # those of keepers that had to be killed
         self._starter.shutdown(wait=False)
