@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .codes import FATAL_CODES, SANDBOX_CODES
@@ -177,14 +177,15 @@ class InProcessSession:
             raise TypeError(f"grader passed non-plain arguments: {exc}") from None
         # Read-only copies, decoded from bytes as the sandbox decodes them: the caller keeps the originals.
         plain_args, plain_kwargs = frozen(plain)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         message = invoke(self.namespace, function, plain_args, plain_kwargs, filename=self.filename)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         try:
-            return result_from_message(message, seconds, function=function, labels=call_labels(args, kwargs))
+            result = result_from_message(message, seconds, function=function, labels=call_labels(args, kwargs))
         except MalformedReply as exc:  # the submission patched the framework it shares a process with
             raise StudentFault("crashed", f"`{function}` broke the grading code in its own process: {exc}.",
                                fatal=False) from None
+        return replace(result, cpu_seconds=cpu)
 
     def output(self) -> str:
         return ""

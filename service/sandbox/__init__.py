@@ -17,8 +17,9 @@ import threading
 
 from graders.framework.proxy import Limits, RunnerUnavailable, StudentFault
 
-from .pool import FULL_ISOLATION, SandboxPool, read_hello
-from .session import Sandbox, SandboxSession
+from . import selftest
+from .pool import FULL_ISOLATION, SandboxPool, open_sandbox
+from .session import SandboxSession
 from .zygote import Runtime, SandboxStartError, Zygote, bwrap_available
 
 __all__ = ["FULL_ISOLATION", "ColdRunner", "IsolationUnavailable", "SandboxRunner", "SandboxStartError",
@@ -42,6 +43,8 @@ class SandboxRunner:
         self._started = False
         self._lock = threading.Lock()
         self.warned = False
+        #: Why the self-test probe failed (then nothing is graded), or None.
+        self.self_test_error: str | None = None
 
     # -- status, for /readyz and reports -------------------------------------------------
 
@@ -54,19 +57,36 @@ class SandboxRunner:
 
     def status(self) -> dict:
         return {"ready": self.pool.ready_count(), "size": self.pool.size, "layers": list(self.pool.layers),
-                "missing": self.missing_layers() if self.pool.layers else [], "error": self.pool.error}
+                "missing": self.missing_layers() if self.pool.layers else [],
+                "error": self.self_test_error or self.pool.error, "cpu_accounting": self.pool.cpu_accounting}
 
     def ready(self) -> bool:
-        return self.pool.error is None and bool(self.pool.layers)
+        return self.self_test_error is None and self.pool.error is None and bool(self.pool.layers)
 
     def start(self) -> None:
-        """Start the pool and probe the layers; warn loudly (or refuse) if any is missing."""
+        """Start the pool, learn the layers and grade the self-test probe; warn loudly (or refuse).
+
+        Raises
+        ------
+        SandboxStartError
+            If the sandbox cannot start, or runs the known-correct probe wrongly: then nothing
+            is graded (a student would be blamed for the sandbox), now or at any later ``open``.
+        """
         with self._lock:
+            if self.self_test_error is not None:
+                raise SandboxStartError(self.self_test_error)
             if self._started:
                 return
             self.pool.start()
             probe = self.pool.spawn()  # no student code: only to learn the layers
             probe.close()
+            failure = selftest.run(lambda source, limits: self._open_session(source, limits, trusted=True))
+            if failure is not None:
+                self.self_test_error = (f"the sandbox ({', '.join(self.pool.layers)}) cannot run correct code on "
+                                        f"this machine, so nothing is graded: {failure}")
+                log.error("%s", self.self_test_error)
+                print(f"\n{'!' * 78}\nERROR: {self.self_test_error}\n{'!' * 78}\n", file=sys.stderr)
+                raise SandboxStartError(self.self_test_error)
             self._started = True
         missing = self.missing_layers()
         if missing and not self.warned:
@@ -80,9 +100,15 @@ class SandboxRunner:
     def open(self, source: str, limits: Limits, *, filename: str = "submission.py",
              deadline: float | None = None) -> SandboxSession:
         self.start()
+        return self._open_session(source, limits, filename=filename)
+
+    def _open_session(self, source: str, limits: Limits, *, filename: str = "submission.py",
+                      trusted: bool = False) -> SandboxSession:
+        """A sandboxed session on ``source`` (``trusted``: the self-test's own probe, run whatever the layers)."""
         sandbox = self.pool.acquire()
+        require = self.require_isolation and not trusted
         missing = sorted(FULL_ISOLATION - set(sandbox.outer_layers + sandbox.layers))
-        if self.require_isolation and missing:
+        if require and missing:
             sandbox.close()
             raise IsolationUnavailable("NNGRADE_REQUIRE_ISOLATION is set and the sandbox lacks "
                                        f"{', '.join(missing)}: refusing to run untrusted code")
@@ -92,7 +118,7 @@ class SandboxRunner:
         except StudentFault:
             session.close()
             raise
-        if self.require_isolation and not FULL_ISOLATION <= set(session.isolation):
+        if require and not FULL_ISOLATION <= set(session.isolation):
             session.close()
             raise IsolationUnavailable("the sandbox could not apply "
                                        f"{', '.join(sorted(FULL_ISOLATION - set(session.isolation)))}")
@@ -114,9 +140,8 @@ class ColdRunner(SandboxRunner):
         zygote = Zygote(use_bwrap=self.pool.use_bwrap, disabled=self.disabled, runtime=self._runtime)
         zygote.start()
         try:
-            rpc, out_fd, keeper = zygote.spawn()
-            sandbox = Sandbox(rpc, out_fd, keeper, zygote.outer_layers)
-            sandbox.layers = read_hello(sandbox)
+            sandbox = open_sandbox(zygote, self.pool.cgroups())
+            sandbox.zygote = None  # the session stops this zygote itself
         except BaseException:
             zygote.stop()
             raise

@@ -8,10 +8,13 @@ Process tree (inside bubblewrap's own user, pid, net, ipc, uts and mount namespa
 
 The trusted side talks to the zygote over a SOCK_SEQPACKET socket (fd given in argv):
 each ``spawn`` message carries three descriptors by SCM_RIGHTS — the RPC socket, the
-write end of the output pipe, and the keeper's control socket.  The keeper creates a new
+write end of the output pipe, and the keeper's control socket.  The keeper first identifies
+itself on its control socket (the kernel attaches its pid) and waits until the trusted
+side has put it in the sandbox's cgroups.  It then creates a new
 user namespace (the sandbox uid mapped to itself), then new mount, pid, network, IPC
 and UTS namespaces; mounts private tmpfs on the work directory, ``/tmp`` and
-``/dev/shm``; hides ``/proc``; and forks the runner.  When the runner ends, the pid
+``/dev/shm``, and an empty read-only one on ``/dev/pts`` (no terminal shared with another
+sandbox); hides ``/proc``; and forks the runner.  When the runner ends, the pid
 namespace dies with it, taking every process the submission started.  The keeper kills
 the runner when the trusted side asks (``k``) or disappears, and reports the runner's
 exit status and CPU time.
@@ -38,7 +41,7 @@ import sys
 LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_DUMPABLE = 1, 38, 24, 4
 PR_SET_CHILD_SUBREAPER = 36
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine(), 126)
@@ -65,6 +68,14 @@ def _write(path: str, text: str) -> None:
 # --------------------------------------------------------------------------- keeper
 
 
+#: Directories every keeper covers with a private tmpfs: nothing the zygote needs after the
+#: fork may live under them (its code and NumPy are imported lazily from elsewhere).
+PRIVATE_MOUNTS = ("/tmp", "/dev/shm")
+#: Without a mount namespace, each sandbox works in a fresh directory with this prefix under /tmp,
+#: locked (flock) by its keeper for as long as the keeper lives: an unlocked one is stale.
+WORKDIR_PREFIX = "nngrade-sandbox-"
+
+
 def make_namespaces(disabled: set[str], tmpfs_mb: int) -> list[str]:
     """In the keeper: fresh namespaces and private tmpfs.  Returns the layers achieved."""
     if "userns" in disabled:
@@ -81,12 +92,26 @@ def make_namespaces(disabled: set[str], tmpfs_mb: int) -> list[str]:
     layers = ["namespaces"]
     _check(LIBC.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     opts = f"size={tmpfs_mb}m,nr_inodes=4096,mode=0777".encode()
-    for target in (b"/tmp", b"/dev/shm"):
+    for target in PRIVATE_MOUNTS:
         if os.path.isdir(target):
-            _check(LIBC.mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, opts), f"tmpfs {target!r}")
+            _check(LIBC.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts), f"tmpfs {target}")
+    private_devpts()
     os.makedirs(WORKDIR, exist_ok=True)
     layers.append("tmpfs")
     return layers
+
+
+def private_devpts() -> None:
+    """No terminal shared with any other sandbox: an empty, read-only ``/dev/pts``.
+
+    bubblewrap's ``/dev`` (and, in degraded mode, the host's) holds one devpts that every
+    keeper of the zygote would share, so one submission could read what another wrote to a
+    pty.  Covering it leaves no pty to open: ``/dev/ptmx`` (a link to ``pts/ptmx`` under
+    bubblewrap, the host's multiplexer node otherwise) finds no devpts next to it and fails.
+    """
+    if os.path.isdir("/dev/pts"):
+        _check(LIBC.mount(b"tmpfs", b"/dev/pts", b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          b"size=4k,nr_inodes=1,mode=0555"), "empty /dev/pts")
 
 
 def hide_proc() -> bool:
@@ -133,15 +158,33 @@ def kill_descendants() -> None:
 
 
 def keeper(rpc: int, out: int, ctl: int, disabled: set[str], tmpfs_mb: int) -> None:
-    """Make the namespaces, fork the runner, then wait for it or for a kill request."""
+    """Identify itself, make the namespaces, fork the runner, then wait for it or for a kill request.
+
+    The first byte on the control socket (``c``) carries this process's credentials: the trusted
+    side set SO_PASSCRED, so the kernel attaches the keeper's pid as the trusted side sees it
+    (translated out of bubblewrap's pid namespace) and no process can claim another's.  The
+    trusted side moves the keeper into the sandbox's cgroups and answers ``g``; only then is the
+    runner forked, so it and everything it starts are counted there.
+    """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    ctl_sock = socket.socket(fileno=ctl)
+    try:
+        ctl_sock.sendall(b"c")
+        if ctl_sock.recv(1) != b"g":
+            os._exit(0)
+    except OSError:
+        os._exit(0)
     layers = make_namespaces(disabled, tmpfs_mb)
+    lock = -1
     if "namespaces" in layers:
         workdir = WORKDIR
     else:  # degraded: no private tmpfs, so a directory of its own that the keeper removes afterwards
+        import fcntl
         import tempfile
 
-        workdir = tempfile.mkdtemp(prefix="nngrade-sandbox-")
+        workdir = tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir="/tmp")
+        lock = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held until the keeper exits: a service's start-up clears only unlocked ones
         # and no pid namespace to end every process with the runner: the submission's orphans come here
         LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     pid = os.fork()
@@ -154,7 +197,6 @@ def keeper(rpc: int, out: int, ctl: int, disabled: set[str], tmpfs_mb: int) -> N
     os.close(rpc)
     os.close(out)
     pidfd = os.pidfd_open(pid)
-    ctl_sock = socket.socket(fileno=ctl)
     import select
 
     poller = select.poll()
@@ -183,6 +225,7 @@ def keeper(rpc: int, out: int, ctl: int, disabled: set[str], tmpfs_mb: int) -> N
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)  # fd-based: does not follow planted symlinks
+        os.close(lock)
     os._exit(0)
 
 

@@ -19,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from graders.framework.plain import WireError
 
 from . import channel
+from .cgroups import CgroupTree
 from .session import HELLO_TIMEOUT, Sandbox, ordered
-from .zygote import Runtime, SandboxStartError, Zygote
+from .zygote import Runtime, SandboxStartError, Zygote, clean_stale_workdirs
 
 log = logging.getLogger("nngrade.sandbox")
 FULL_ISOLATION = frozenset({"bwrap", "namespaces", "seccomp", "rlimits", "no-new-privs", "no-capabilities"})
@@ -41,6 +42,22 @@ def read_hello(sandbox: Sandbox, timeout: float = HELLO_TIMEOUT) -> list[str]:
     return [str(x)[:40] for x in layers]
 
 
+def open_sandbox(zygote: Zygote, cgroups: CgroupTree | None) -> Sandbox:
+    """Fork one sandbox from ``zygote``, put it in a cgroup of its own, and read its layers."""
+    rpc, out_fd, keeper = zygote.spawn()
+    sandbox = Sandbox(rpc, out_fd, keeper, zygote.outer_layers, zygote=zygote)
+    try:
+        try:
+            sandbox.attach(cgroups.sandbox() if cgroups is not None else None)
+        except OSError as exc:  # socket.timeout is an OSError
+            raise SandboxStartError(f"a new sandbox's keeper could not be accounted for: {exc}") from None
+        sandbox.layers = read_hello(sandbox)
+    except BaseException:
+        sandbox.close()
+        raise
+    return sandbox
+
+
 class SandboxPool:
     """Keeps ``size`` sandboxes ready.  Thread-safe."""
 
@@ -59,11 +76,28 @@ class SandboxPool:
         self._thread: threading.Thread | None = None
         self._runtime: Runtime | None = None
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-zygote")
+        self._cgroups: CgroupTree | None = None
+        #: How each sandbox's CPU time is measured: "cgroup", or why not and what instead.
+        self.cpu_accounting = "not started"
+
+    def cgroups(self) -> CgroupTree | None:
+        """The pool's cgroup tree, made on first use (None where cgroups are unavailable)."""
+        with self._lock:
+            if self.cpu_accounting == "not started":
+                removed = clean_stale_workdirs()
+                if removed:
+                    log.info("removed %d working directories of sandboxes of a dead service", len(removed))
+                self._cgroups, reason = CgroupTree.create()
+                self.cpu_accounting = "cgroup" if self._cgroups is not None else \
+                    f"process CPU time from /proc ({reason})"
+            return self._cgroups
 
     # ------------------------------------------------------------------ zygote
 
     def _ensure_zygote(self) -> Zygote:
         with self._lock:
+            if self._stopped:
+                raise SandboxStartError("the sandbox pool is closed")
             if self._zygote is not None and self._zygote.alive():
                 return self._zygote
             if self._zygote is not None:
@@ -92,13 +126,7 @@ class SandboxPool:
         for attempt in (1, 2):
             zygote = self._ensure_zygote()
             try:
-                rpc, out_fd, keeper = zygote.spawn()
-                sandbox = Sandbox(rpc, out_fd, keeper, zygote.outer_layers, zygote=zygote)
-                try:
-                    sandbox.layers = read_hello(sandbox)
-                except SandboxStartError:
-                    sandbox.close()
-                    raise
+                sandbox = open_sandbox(zygote, self.cgroups())
                 self.layers = list(ordered(sandbox.outer_layers + sandbox.layers))
                 return sandbox
             except SandboxStartError as exc:
@@ -125,6 +153,8 @@ class SandboxPool:
         while not self._stopped:
             self._wake.wait(timeout=1.0)
             self._wake.clear()
+            if self._cgroups is not None:
+                self._cgroups.reap()
             while not self._stopped and self._ready.qsize() < self.size:
                 try:
                     self._ready.put(self.spawn())
@@ -166,4 +196,9 @@ class SandboxPool:
             if self._runtime is not None:
                 self._runtime.cleanup()
                 self._runtime = None
+            if self._cgroups is not None:
+                if not self._cgroups.close():
+                    log.warning("sandbox cgroups still busy at shutdown: %s", self._cgroups.directories)
+                self._cgroups = None
+        clean_stale_workdirs()  # those of keepers that had to be killed
         self._starter.shutdown(wait=False)

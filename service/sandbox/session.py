@@ -23,7 +23,9 @@ import os
 import select
 import signal
 import socket
+import struct
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,8 @@ from .channel import EXIT_BUILTINS_REPLACED, EXIT_RUNNER_BROKEN, HEADER, MAX_REP
 
 MAX_RESULT = MAX_REPLY
 HELLO_TIMEOUT = 10.0
+UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 #: Reports list the layers in this order, whoever assembled the list.
@@ -49,7 +53,12 @@ def ordered(layers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 class Sandbox:
-    """The three descriptors of one spawned sandbox, before it is given a submission."""
+    """The three descriptors of one spawned sandbox, before it is given a submission.
+
+    After :meth:`attach`, it also knows its keeper's host pid (from the kernel) and, where
+    cgroups are available, its own cgroup: :meth:`cpu_seconds` is the sandbox's CPU time as
+    measured from outside, which no process inside can fake or spend on another's account.
+    """
 
     def __init__(self, rpc: socket.socket, out_fd: int, keeper: socket.socket, outer_layers: list[str],
                  zygote: Any = None):
@@ -60,8 +69,58 @@ class Sandbox:
         self.outer_layers = outer_layers
         self.layers: list[str] = []
         self.closed = False
+        self.keeper_pid: int | None = None
+        self.cgroup: Any = None  # cgroups.SandboxCgroup
+        self._runner_pid: int | None = None
         rpc.setblocking(False)
         os.set_blocking(out_fd, False)
+
+    def attach(self, cgroup: Any, timeout: float = HELLO_TIMEOUT) -> None:
+        """Learn the keeper's pid from its credentials, put it in ``cgroup`` (if any), let it fork the runner.
+
+        Raises
+        ------
+        OSError
+            If the keeper does not identify itself in time, or cannot be moved into ``cgroup``.
+        """
+        self.keeper.settimeout(timeout)
+        try:
+            data, ancillary, _, _ = self.keeper.recvmsg(1, socket.CMSG_SPACE(UCRED.size))
+            pid = next((UCRED.unpack(payload[:UCRED.size])[0] for level, kind, payload in ancillary
+                        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), 0)
+            if data != b"c" or pid <= 0:
+                raise OSError(f"the keeper sent {data!r} without its credentials")
+            if cgroup is not None:
+                cgroup.add(pid)
+                self.cgroup = cgroup
+            self.keeper_pid = pid
+            self.keeper.sendall(b"g")
+        finally:
+            self.keeper.settimeout(None)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the sandbox has used so far, read from outside it (None if unknown).
+
+        From its cgroup: every process in it, reaped or not.  Without cgroups: the runner's
+        own CPU time and that of the children it reaped, from ``/proc`` (work handed to a child
+        that is still running is not counted there).
+        """
+        if self.closed:
+            return None
+        try:
+            if self.cgroup is not None:
+                return self.cgroup.cpu_seconds()
+            if self.keeper_pid is None:
+                return None
+            if self._runner_pid is None:
+                with open(f"/proc/{self.keeper_pid}/task/{self.keeper_pid}/children") as f:
+                    self._runner_pid = int(f.read().split()[0])
+            with open(f"/proc/{self._runner_pid}/stat") as f:
+                stat = f.read()
+            utime, stime, cutime, cstime = (int(x) for x in stat[stat.rindex(")") + 2:].split()[11:15])
+            return (utime + stime + cutime + cstime) / CLOCK_TICKS
+        except (OSError, ValueError, IndexError):
+            return None
 
     def zygote_alive(self) -> bool:
         """False once the zygote it was forked from has died (taking it along)."""
@@ -81,6 +140,8 @@ class Sandbox:
                 closer()
             except OSError:
                 pass
+        if self.cgroup is not None:
+            self.cgroup.release()
 
 
 class SandboxSession:
@@ -325,15 +386,20 @@ class SandboxSession:
         except NotPlain as exc:
             raise TypeError(f"grader passed non-plain arguments: {exc}") from None
         self._expect_silence(f"before `{function}` was called")
+        cpu_before = self.sandbox.cpu_seconds()
         start = time.monotonic()
         deadline = min(self._deadline, start + self.limits.call_seconds)
         self._send(message)
         reply = self._reply(tag, deadline, f"in `{function}`")
         seconds = time.monotonic() - start
+        cpu_after = self.sandbox.cpu_seconds()
+        cpu_seconds = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
         try:
-            return result_from_message(reply, seconds, function=function, labels=call_labels(args, kwargs))
+            result = result_from_message(reply, seconds, function=function, labels=call_labels(args, kwargs))
         except MalformedReply as exc:
             problem = str(exc)
+        else:
+            return replace(result, cpu_seconds=cpu_seconds)
         raise self._protocol(f"{problem} in `{function}`")
 
     def output(self) -> str:

@@ -9,9 +9,9 @@ uid 65534 in new user, pid, network, IPC, UTS and cgroup namespaces, with an emp
 environment but for the thread caps.
 
 Without bubblewrap (degraded mode) the zygote is a plain child process started with the
-same empty environment from a private directory that holds only the runner files and a
-link to NumPy; the per-submission namespaces, limits and seccomp still apply where the
-kernel allows them.
+same empty environment, from the same mirror of the runner files and NumPy (never under
+``/tmp``, which each sandbox covers); the per-submission namespaces, limits and seccomp
+still apply where the kernel allows them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy
 
 from graders.framework.proxy import RunnerUnavailable
+
+from .child import PRIVATE_MOUNTS, WORKDIR_PREFIX
 
 HERE = Path(__file__).resolve().parent
 FRAMEWORK = HERE.parent.parent / "graders" / "framework"
@@ -108,30 +110,65 @@ def _link_tree(src: Path, dst: Path, skip: set[str] = frozenset()) -> None:
                 shutil.copy2(s_path, d_path)
 
 
+def cache_root() -> Path:
+    """Where the runtime mirrors live: root-owned ``/var/cache/nngrade`` for root, else the user's cache."""
+    if os.geteuid() == 0:
+        return MIRROR_ROOT
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base).resolve() / "nngrade"
+
+
+def masked_by(path: Path) -> str | None:
+    """The private mount of every sandbox that hides ``path`` from it (``/tmp``, ``/dev/shm``), if any."""
+    resolved = Path(os.path.realpath(path))
+    for mount in PRIVATE_MOUNTS:
+        if resolved == Path(mount) or Path(mount) in resolved.parents:
+            return mount
+    return None
+
+
 class Runtime:
-    """What a sandbox needs, gathered in one directory that the sandbox uid can read.
+    """What a sandbox needs, gathered in one directory that the sandbox can always read.
+
+    The runner files must sit together (``child.py`` imports the others from its own
+    directory) and NumPy in a directory of its own (``sys.path`` shows the sandbox nothing
+    else of site-packages), so both are mirrored into ``runtime-KEY/nngrade`` and
+    ``runtime-KEY/site``, once per version of them, and reused.  The mirror is never under
+    ``/tmp`` or ``/dev/shm``: each sandbox covers those with a private tmpfs after the zygote
+    forked it, and NumPy imports submodules (``numpy.random``, ``numpy.linalg``) lazily, so
+    everything the zygote imports from must stay visible there.
 
     When the service runs as root, the sandbox must not: a process whose host uid is 0
     is exempt from RLIMIT_NPROC (a fork bomb is not stopped) and owns every root file
     should it ever escape its mount namespace.  So the zygote runs as uid 65534, and the
-    Python runtime (often under an unreadable ``/root``), NumPy and the runner files are
-    mirrored by hard links under ``/var/cache/nngrade``, once per version of them.
-    Otherwise the original paths are used as they are.
+    Python runtime (often under an unreadable ``/root``) is mirrored as well, by hard links
+    under root-owned ``/var/cache/nngrade``.  Otherwise the mirror is in the user's cache
+    and the interpreter is used where it is (unless it is under ``/tmp`` too).
     """
 
     def __init__(self) -> None:
         self.base, self.rel = python_runtime()
         self.site = _site_paths()
         self.runner = dict(RUNNER_FILES)
-        self.dir: str | None = None
-        self.uid: int | None = None
-        if os.geteuid() == 0:
-            self._use_mirror(self._ensure_mirror())
+        self.uid: int | None = SANDBOX_UID if os.geteuid() == 0 else None
+        self.mirror_python = os.geteuid() == 0 or masked_by(self.base) is not None
+        self.dir = str(self._ensure_mirror())
+        self._use_mirror(Path(self.dir))
+
+    @property
+    def code_dir(self) -> Path:
+        """The directory of the runner files (``child.py`` and what it imports)."""
+        return Path(self.dir) / "nngrade"
+
+    @property
+    def site_dir(self) -> Path:
+        """The only site directory on the sandbox's ``sys.path``: NumPy (and pyseccomp)."""
+        return Path(self.dir) / "site"
 
     def _key(self) -> str:
         """Changes whenever anything mirrored changes (interpreter, NumPy, runner files)."""
         h = hashlib.sha256()
-        h.update(f"{self.base}|{self.rel}|{sys.version}".encode())
+        h.update(f"{self.base}|{self.rel}|{sys.version}|{self.mirror_python}".encode())
         for name, path in sorted(self.site.items()):
             st = path.stat()
             h.update(f"{name}|{path}|{st.st_mtime_ns}|{st.st_ino}".encode())
@@ -142,16 +179,23 @@ class Runtime:
     def _ensure_mirror(self) -> Path:
         """The mirror for this key, made once per machine (atomically) and then reused.
 
-        It lives in a root-owned directory (never /tmp, where another user could plant one).
+        It lives in a directory owned by this user that no one else can write (never /tmp,
+        where another user could plant one, and which every sandbox covers anyway).
         """
-        MIRROR_ROOT.mkdir(parents=True, exist_ok=True)
-        os.chmod(MIRROR_ROOT, 0o755)
-        if MIRROR_ROOT.stat().st_uid != 0:
-            raise SandboxStartError(f"{MIRROR_ROOT} is not owned by root; refusing to use it")
-        final = MIRROR_ROOT / f"runtime-{self._key()}"
-        if (final / "ready").is_file() and final.stat().st_uid == 0:
+        root = cache_root()
+        hidden = masked_by(root)
+        if hidden:
+            raise SandboxStartError(f"the sandbox's runtime cache {root} is under {hidden}, which every sandbox "
+                                    f"covers with a private tmpfs: set XDG_CACHE_HOME to a directory elsewhere")
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o755)
+        st = root.stat()
+        if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            raise SandboxStartError(f"{root} is not owned by uid {os.geteuid()} alone; refusing to use it")
+        final = root / f"runtime-{self._key()}"
+        if (final / "ready").is_file() and final.stat().st_uid == os.geteuid():
             return final
-        building = Path(tempfile.mkdtemp(prefix="building-", dir=MIRROR_ROOT))
+        building = Path(tempfile.mkdtemp(prefix="building-", dir=root))
         try:
             self._build(building)
             (building / "ready").write_text("")
@@ -168,14 +212,15 @@ class Runtime:
         return final
 
     def _build(self, root: Path) -> None:
-        py = root / "python"
-        _link_tree(self.base / self.rel, py / self.rel)
-        lib = self.base / "lib"
-        for entry in lib.iterdir() if lib.is_dir() else []:
-            if entry.name.startswith("libpython"):
-                _link_tree(entry, py / "lib" / entry.name)
-        ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        _link_tree(lib / ver, py / "lib" / ver, STDLIB_SKIP)
+        if self.mirror_python:
+            py = root / "python"
+            _link_tree(self.base / self.rel, py / self.rel)
+            lib = self.base / "lib"
+            for entry in lib.iterdir() if lib.is_dir() else []:
+                if entry.name.startswith("libpython"):
+                    _link_tree(entry, py / "lib" / entry.name)
+            ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
+            _link_tree(lib / ver, py / "lib" / ver, STDLIB_SKIP)
         for name, path in self.site.items():
             _link_tree(path, root / "site" / name, {"tests", "__pycache__"})
         for name, path in RUNNER_FILES.items():
@@ -183,14 +228,40 @@ class Runtime:
             os.chmod(root / "nngrade" / name, 0o644)
 
     def _use_mirror(self, root: Path) -> None:
-        self.dir = str(root)
-        self.base = root / "python"
+        if self.mirror_python:
+            self.base = root / "python"
         self.site = {name: root / "site" / name for name in self.site}
         self.runner = {name: root / "nngrade" / name for name in RUNNER_FILES}
-        self.uid = SANDBOX_UID
 
     def cleanup(self) -> None:
         """Nothing to release: the mirror is shared and reused (it costs inodes, not data)."""
+
+
+def clean_stale_workdirs(tmp: str = "/tmp") -> list[str]:
+    """Remove the working directories that keepers without a mount namespace left behind.
+
+    A live keeper holds an flock on its directory, so only those of keepers that were killed
+    (a service killed with everything it started) are unlocked.  Returns what was removed.
+    """
+    import fcntl
+
+    removed = []
+    for entry in os.scandir(tmp):
+        if not entry.name.startswith(WORKDIR_PREFIX) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live keeper's
+        finally:
+            os.close(fd)
+        shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: does not follow planted symlinks
+        removed.append(entry.path)
+    return removed
 
 
 def bwrap_available() -> bool:
@@ -241,7 +312,6 @@ class Zygote:
     process: subprocess.Popen | None = None
     ctl: socket.socket | None = None
     seccomp_available: bool = False
-    _private_dir: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -299,22 +369,13 @@ class Zygote:
             pass
 
     def _degraded_command(self, ctl_fd: int, disabled: str) -> tuple[list[str], dict[str, str], str]:
-        private = tempfile.mkdtemp(prefix="nngrade-zygote-")
-        os.chmod(private, 0o755)
-        self._private_dir = private
-        site = os.path.join(private, "site")
-        os.mkdir(site)
-        for name, path in self.runtime.runner.items():
-            shutil.copyfile(path, os.path.join(private, name))
-            os.chmod(os.path.join(private, name), 0o644)
-        for name, path in self.runtime.site.items():
-            os.symlink(path, os.path.join(site, name))
-        env = {"PATH": "/usr/bin:/bin", "HOME": private, "LANG": "C.UTF-8",
+        """The zygote without bubblewrap: the same mirrored runner files and NumPy, an empty environment."""
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
                "LD_LIBRARY_PATH": str(self.runtime.base / "lib"), **THREAD_ENV}
         python = str(self.runtime.base / self.runtime.rel)
-        cmd = [python, "-I", "-S", os.path.join(private, "child.py"), str(ctl_fd), disabled or "-",
-               str(self.tmpfs_mb), site]
-        return cmd, env, private
+        cmd = [python, "-I", "-S", str(self.runtime.code_dir / "child.py"), str(ctl_fd), disabled or "-",
+               str(self.tmpfs_mb), str(self.runtime.site_dir)]
+        return cmd, env, "/"
 
     def spawn(self) -> tuple[socket.socket, int, socket.socket]:
         """Ask for one sandbox: returns (rpc socket, output pipe read end, keeper socket)."""
@@ -322,6 +383,7 @@ class Zygote:
             raise SandboxStartError("the zygote is not running")
         rpc_parent, rpc_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         keep_parent, keep_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        keep_parent.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # the keeper's pid, from the kernel
         out_r, out_w = os.pipe()
         try:
             with self._lock:
@@ -351,6 +413,3 @@ class Zygote:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        if self._private_dir:
-            shutil.rmtree(self._private_dir, ignore_errors=True)
-            self._private_dir = None

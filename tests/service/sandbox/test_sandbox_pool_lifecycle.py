@@ -12,14 +12,17 @@ import pytest
 
 from service.grading import grade
 from service.sandbox import SandboxRunner
+from service.sandbox.zygote import bwrap_available
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 REFERENCE = (ROOT / "reference" / "dense.py").read_text()
 
 
-@pytest.fixture
-def runner():
-    runner = SandboxRunner(pool_size=2)
+@pytest.fixture(params=["bwrap", "degraded"])
+def runner(request):
+    if request.param == "bwrap" and not bwrap_available():
+        pytest.skip("bubblewrap is not installed")
+    runner = SandboxRunner(pool_size=2, disabled=frozenset() if request.param == "bwrap" else frozenset({"bwrap"}))
     yield runner
     runner.close()
 
