@@ -100,10 +100,10 @@ class SandboxRunner:
     def open(self, source: str, limits: Limits, *, filename: str = "submission.py",
              deadline: float | None = None) -> SandboxSession:
         self.start()
-        return self._open_session(source, limits, filename=filename)
+        return self._open_session(source, limits, filename=filename, deadline=deadline)
 
     def _open_session(self, source: str, limits: Limits, *, filename: str = "submission.py",
-                      trusted: bool = False) -> SandboxSession:
+                      deadline: float | None = None, trusted: bool = False) -> SandboxSession:
         """A sandboxed session on ``source`` (``trusted``: the self-test's own probe, run whatever the layers)."""
         sandbox = self.pool.acquire()
         require = self.require_isolation and not trusted
