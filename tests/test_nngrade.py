@@ -15,6 +15,7 @@ from rich.console import Console
 import nngrade
 from graders import get_grader
 from graders.framework.report import Report
+from service.cli.render import points
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE_SOURCE = (ROOT / "reference" / "dense.py").read_text()
@@ -99,7 +100,26 @@ def test_check_shows_the_table_and_a_one_line_repr_in_jupyter(capsys):
 
     printer = Printer()
     report._repr_pretty_(printer, False)
-    assert printer.parts == [f"<nngrade report dense: {report.score:g} / {report.max_score:g}>"]
+    assert printer.parts == [f"<nngrade report dense: {points(report.score, report.max_score)}>"]
+
+
+WRONG_BACKWARD = "def dense_backward(X, W, dY):\n    return dY @ W, X.T @ dY, dY.sum(axis=0)\n"  # dW transposed
+
+
+def test_check_shows_scores_with_two_decimals_in_the_table_and_the_repr(capsys):
+    report = nngrade.check("dense", notebook_globals(REFERENCE_SOURCE, WRONG_BACKWARD))
+    out = capsys.readouterr().out
+    assert "1.33 / 2" in out and "Score: 8.33 / 15" in out
+    assert "1.33333" not in out and "0.666667" not in out
+
+    class Printer:
+        parts: list[str] = []
+
+        def text(self, s):
+            self.parts.append(s)
+
+    report._repr_pretty_(Printer(), False)
+    assert Printer.parts == ["<nngrade report dense: 8.33 / 15>"]
 
 
 def test_check_of_an_unknown_exercise_says_which_exist():
@@ -128,6 +148,24 @@ def test_check_file_hidden_cases_with_a_seed(tmp_path):
     assert any(t.visibility == "hidden" for t in report.tests)
 
 
+@pytest.mark.parametrize("source", ["", "\n\n", "# dense layer: to do\n", '"""Dense."""\n\n# later\n'])
+def test_check_file_of_an_empty_file_says_so_in_one_line(tmp_path, source):
+    path = tmp_path / "dense.py"
+    path.write_text(source)
+    report = nngrade.check_file("dense", path)
+    assert report.status == "graded" and report.tests == [] and report.diagnoses == ["missing-function"]
+    assert report.message == "dense.py is empty: it defines none of dense_forward, dense_backward."
+    assert report.score == 0 and report.max_score == sum(c.points for c in get_grader("dense").cases if not c.hidden)
+
+
+def test_check_file_of_a_file_defining_only_one_function_keeps_the_table(tmp_path):
+    path = tmp_path / "dense.py"
+    path.write_text(REFERENCE_SOURCE.split("\ndef dense_backward", 1)[0])
+    report = nngrade.check_file("dense", path)
+    assert [t.name for t in report.tests] == VISIBLE and report.message == ""
+    assert "missing-function" in report.diagnoses and "forward: small batch" not in failures(report)
+
+
 def test_check_file_rejects_a_file_that_is_not_utf8(tmp_path):
     path = tmp_path / "dense.py"
     path.write_bytes(b"\xff\xfe" + REFERENCE_SOURCE.encode("utf-16-le"))
@@ -148,16 +186,29 @@ def test_visible_cases_are_the_graders_visible_cases_in_order():
 
 
 def test_assert_case_fails_with_the_case_feedback():
-    ns = notebook_globals(REFERENCE_SOURCE, "def dense_backward(X, W, dY):\n    return dY @ W, X.T @ dY, dY.sum(axis=0)\n")
+    ns = notebook_globals(REFERENCE_SOURCE, WRONG_BACKWARD)
     report = nngrade.check("dense", ns, show=False)
     nngrade.assert_case(report, "forward: small batch")  # passes silently
     with pytest.raises(pytest.fail.Exception) as info:
         nngrade.assert_case(report, "backward: small batch")
     message = str(info.value)
     assert message.startswith("fail: dW has shape (4, 3); expected (3, 4)")
-    assert "[wrong-shape, dW-transposed]" in message and "points; feeds" in message
+    assert "[wrong-shape, dW-transposed]" in message and "(2 / 3 points; feeds" in message
+    with pytest.raises(pytest.fail.Exception, match=r"\(1\.33 / 2 points; feeds"):
+        nngrade.assert_case(report, "backward: square weights (n_in = n_out)")
     with pytest.raises(pytest.fail.Exception, match="no case named"):
         nngrade.assert_case(report, "no such case")
+
+
+def test_assert_case_on_a_report_of_one_line_fails_the_first_case_and_skips_the_rest(tmp_path):
+    path = tmp_path / "dense.py"
+    path.write_text("")
+    report = nngrade.check_file("dense", path)
+    with pytest.raises(pytest.fail.Exception, match="^dense.py is empty: it defines none of dense_forward"):
+        nngrade.assert_case(report, VISIBLE[0])
+    for case in VISIBLE[1:]:
+        with pytest.raises(pytest.skip.Exception, match="see the first case"):
+            nngrade.assert_case(report, case)
 
 
 def test_assert_case_on_a_rejected_report():

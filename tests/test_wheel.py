@@ -80,6 +80,17 @@ def test_the_wheel_holds_every_exercise_and_grader(names):
     assert entry_points
 
 
+def test_the_wheel_requires_pytest_for_the_students_self_check(wheel, names):
+    """`nngrade start` writes a pytest file: pytest comes with the package, not only with an extra."""
+    import nngrade
+
+    with zipfile.ZipFile(wheel) as zf:
+        metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    requires = re.findall(r"^Requires-Dist: (.+)$", metadata, re.M)
+    assert any(re.match(r"pytest\b[^;-]*$", r) for r in requires), requires
+    assert re.search(rf"^Version: {re.escape(nngrade.__version__)}$", metadata, re.M)
+
+
 # --------------------------------------------------------------------------- installed in a fresh environment
 
 
@@ -156,3 +167,12 @@ def test_show_and_start_work_from_the_wheel(venv, tmp_path):
     started = run(venv, "nngrade", "start", "dense", "work", cwd=tmp_path)
     assert started.returncode == 0
     assert (tmp_path / "work" / "dense.py").read_text() == exercises.get("dense").starter
+
+
+def test_pytest_in_a_started_folder_grades_through_the_installed_wheel(venv, tmp_path):
+    assert run(venv, "nngrade", "start", "dense", "work", cwd=tmp_path).returncode == 0
+    (tmp_path / "work" / "dense.py").write_text(WRONG)
+    result = run(venv, "python", "-m", "pytest", "-p", "no:cacheprovider", "work", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "dW-transposed" in result.stdout and "passed" in result.stdout and "rootdir: " + str(tmp_path / "work") \
+        in result.stdout

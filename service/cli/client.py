@@ -22,6 +22,7 @@ from rich.console import Console
 
 from . import app
 from .render import print_report
+from .selfcheck import solution_file
 
 err = Console(stderr=True)
 console = Console()
@@ -123,7 +124,7 @@ def wait_for_report(client, location: str, deadline: float) -> dict[str, Any]:
 @app.command()
 def submit(
         exercise: str,
-        file: Path,
+        file: Annotated[Path, typer.Argument(help="The .py or .ipynb file, or the folder `nngrade start` wrote.")],
         server: Annotated[Optional[str], typer.Option(help="Service URL [NNGRADE_SERVER].")] = None,
         token: Annotated[Optional[str], typer.Option(help="Bearer token [NNGRADE_TOKEN].")] = None,
         wait: Annotated[bool, typer.Option("--wait", help="Wait for the report and print it.")] = False,
@@ -141,8 +142,7 @@ def submit(
     if not server or not token:
         raise _fail(f"say where to submit: --server and --token, NNGRADE_SERVER and NNGRADE_TOKEN, or "
                     f"`server`/`token` in {config_path()}")
-    if not file.is_file():
-        raise _fail(f"{file}: no such file")
+    file = solution_file(exercise, file)
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=server.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
                       timeout=60.0) as client:
@@ -154,6 +154,10 @@ def submit(
                 typer.echo(f"submitted {file.name} for {exercise}: submission {accepted['id']} "
                            f"({accepted['status']}), {server.rstrip('/')}{accepted['location']}")
             return
+        # On stderr, so that stdout is the report exactly as `nngrade check` prints it (or its JSON).
+        err.print(f"submission {accepted['id']} ({file.name} for {exercise}) is {accepted['status']}; "
+                  f"waiting for its report: {server.rstrip('/')}{accepted['location']}", markup=False, highlight=False,
+                  soft_wrap=True)
         body = wait_for_report(client, accepted["location"], deadline)
     report = Report.model_validate(body["report"])
     if as_json:

@@ -16,6 +16,17 @@ STYLE = {"pass": "green", "fail": "red", "error": "magenta", "timeout": "yellow"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def number(value: float) -> str:
+    """A score as a person reads it: a whole number as it is, else two decimals (``2``, ``1.33``, ``0.50``)."""
+    rounded = round(value, 2)
+    return f"{rounded:.0f}" if rounded == int(rounded) else f"{rounded:.2f}"
+
+
+def points(score: float, max_score: float) -> str:
+    """``score / max_score`` as every report shows it: ``11.33 / 19``."""
+    return f"{number(score)} / {number(max_score)}"
+
+
 def clean(text: str) -> str:
     """``text`` with every control character but newline and tab shown as U+FFFD."""
     return CONTROL.sub("\ufffd", text)
@@ -31,20 +42,23 @@ def print_report(report: Report, console: Console | None = None) -> None:
     if report.status == "rejected":
         console.print(f"[bold red]Rejected[/]: {safe(report.message)}")
         return
-    table = Table(title=safe(f"{report.exercise} v{report.exercise_version}"), show_lines=True, expand=True)
-    table.add_column("case", ratio=3)
-    table.add_column("", width=7)
-    table.add_column("points", justify="right", width=9)
-    table.add_column("feedback", ratio=6)
-    for t in report.tests:
-        name = safe(t.name) + (" [dim](hidden)[/]" if t.visibility == "hidden" else "")
-        codes = f"\n[dim]{safe(', '.join(t.diagnoses))}[/]" if t.diagnoses else ""
-        table.add_row(name, f"[{STYLE[t.outcome]}]{t.outcome}[/]", f"{t.score:g}/{t.max_score:g}",
-                      safe(t.message) + codes)
-    console.print(table)
+    if report.tests:
+        table = Table(title=safe(f"{report.exercise} v{report.exercise_version}"), show_lines=True, expand=True)
+        table.add_column("case", ratio=3)
+        table.add_column("result", width=7)
+        table.add_column("points", justify="right", width=11)
+        table.add_column("feedback", ratio=6)
+        for t in report.tests:
+            name = safe(t.name) + (" [dim](hidden)[/]" if t.visibility == "hidden" else "")
+            codes = f"\n[dim]{safe(', '.join(t.diagnoses))}[/]" if t.diagnoses else ""
+            table.add_row(name, f"[{STYLE[t.outcome]}]{t.outcome}[/]", points(t.score, t.max_score),
+                          safe(t.message) + codes)
+        console.print(table)
+    if report.message and not any(t.message == report.message for t in report.tests):
+        console.print(safe(report.message))  # a note on the whole run (an empty file: the only line)
     colour = "green" if report.score >= report.max_score else "yellow"
     hidden = "" if report.hidden_included else " (visible cases only)"
-    console.print(f"[bold {colour}]Score: {report.score:g} / {report.max_score:g}[/]{hidden}")
+    console.print(f"[bold {colour}]Score: {points(report.score, report.max_score)}[/]{hidden}")
     if report.diagnoses:
         console.print(f"Diagnoses: {safe(', '.join(report.diagnoses))}")
     if report.isolation:

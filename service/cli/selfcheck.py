@@ -17,7 +17,7 @@ from rich.table import Table
 import exercises
 
 from . import app
-from .render import print_report
+from .render import number, print_report
 
 console = Console()
 err = Console(stderr=True)
@@ -48,6 +48,12 @@ def report():
 def test_visible_case(report, case):
     nngrade.assert_case(report, case)
 '''
+#: The folder's own pytest configuration: it makes the folder pytest's rootdir, so a project
+#: around it (a course checkout with its own pytest settings) does not configure these tests.
+PYTEST_INI = """# Written by `nngrade start`: pytest's configuration for this folder (it keeps the
+# settings of any project around this folder out of your self-check).
+[pytest]
+"""
 
 
 def _exercise(exercise: str) -> exercises.Exercise:
@@ -65,7 +71,7 @@ def list_exercises() -> None:
     for col in ("id", "title", "points", "version"):
         table.add_column(col)
     for ex in exercises.all_exercises():
-        table.add_row(ex.id, ex.title, f"{ex.total_points:g}", ex.version)
+        table.add_row(ex.id, ex.title, number(ex.total_points), ex.version)
     console.print(table)
 
 
@@ -88,32 +94,55 @@ def start(exercise: str, directory: Annotated[Path, typer.Argument(help="Folder 
         err.print(f"[red]{directory} is a file, not a folder[/]")
         raise typer.Exit(2)
     directory.mkdir(parents=True, exist_ok=True)
-    files = {directory / f"{ex.id}.py": ex.starter, directory / f"test_{ex.id}.py": TEST_TEMPLATE.format(exercise=ex.id)}
+    solution = directory / f"{ex.id}.py"
+    files = {solution: ex.starter, directory / f"test_{ex.id}.py": TEST_TEMPLATE.format(exercise=ex.id)}
     for path, text in files.items():
         if path.exists() and not force:
             err.print(f"[yellow]{path} exists; left as it is (use --force to overwrite)[/]")
             continue
         path.write_text(text, encoding="utf-8")
         console.print(f"wrote {path}")
-    console.print(f"Next: edit {directory / (ex.id + '.py')}, then run [bold]pytest {directory}[/] "
-                  f"or [bold]nngrade check {ex.id} {directory / (ex.id + '.py')}[/].")
+    ini = directory / "pytest.ini"
+    if not ini.exists():  # shared by every exercise started in the folder; a student's own is kept
+        ini.write_text(PYTEST_INI, encoding="utf-8")
+        console.print(f"wrote {ini}")
+    console.print(f"Next: edit {solution}, then run [bold]pytest {directory}[/] "
+                  f"or [bold]nngrade check {ex.id} {directory}[/].")
+
+
+def solution_file(exercise: str, path: Path) -> Path:
+    """The file to grade for ``path``: the path itself, or in a folder (as ``nngrade start`` writes
+    it) ``EXERCISE.py`` or ``EXERCISE.ipynb``.  Exits with status 2 and says what to give otherwise."""
+    if path.is_dir():
+        found = [path / f"{exercise}{suffix}" for suffix in (".py", ".ipynb") if (path / f"{exercise}{suffix}").is_file()]
+        if len(found) == 1:
+            return found[0]
+        what = (f"it holds both {found[0].name} and {found[1].name}; say which" if found else
+                f"it has no {exercise}.py or {exercise}.ipynb (`nngrade start {exercise} {path}` writes the "
+                f"starter)")
+        err.print(f"[red]{path} is a folder and {what}: give the file, e.g. {path / (exercise + '.py')}[/]")
+        raise typer.Exit(2)
+    if not path.is_file():
+        err.print(f"[red]{path}: no such file[/]")
+        raise typer.Exit(2)
+    return path
 
 
 @app.command()
-def check(exercise: str, file: Path,
+def check(exercise: str,
+          file: Annotated[Path, typer.Argument(help="The .py or .ipynb file, or the folder `nngrade start` wrote.")],
           as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
           all_cases: Annotated[bool, typer.Option("--all", help="Run hidden cases too (needs the references).")] = False,
           seed: Annotated[Optional[int], typer.Option(help="Seed of the hidden cases (to reproduce a report).")] = None,
           in_process: Annotated[bool, typer.Option("--in-process", help="Run the code in this process, without the "
                                                    "sandbox (only for code you trust).")] = False) -> None:
-    """Grade FILE (.py or .ipynb) locally and print the report.  Exit status 0 on full marks."""
+    """Grade FILE (.py or .ipynb, or EXERCISE.py in a folder) locally and print the report.  Exit status 0 on
+    full marks."""
     from graders.framework.proxy import InProcessRunner, RunnerUnavailable
     from service.grading import ReferencesMissing, grade_file
 
     ex = _exercise(exercise)
-    if not file.is_file():
-        err.print(f"[red]{file}: no such file[/]")
-        raise typer.Exit(2)
+    file = solution_file(ex.id, file)
     printed = io.StringIO()
     try:
         with contextlib.ExitStack() as capture:

@@ -61,6 +61,23 @@ def test_submit_prints_the_report_exactly_as_check(service, users):
             assert submitted.stdout == checked.stdout, f"submit:\n{submitted.stdout}\ncheck:\n{checked.stdout}\n{service.log[-3000:]}"
             assert submitted.returncode == checked.returncode
         assert ("dW-transposed" in submitted.stdout) == (source is None)
+        assert re.search(rf"^submission {sid} \(dense\.py for dense\) is \w+; waiting for its report: "
+                         rf"{re.escape(service.base)}/api/v1/submissions/{sid}$", submitted.stderr, re.M), submitted.stderr
+
+
+def test_submit_an_empty_folder_file_gets_one_line_from_the_service(service, users):
+    folder = service.workdir / "empty-work"
+    assert service.cli("start", "dense", str(folder)).returncode == 0
+    (folder / "dense.py").write_text("# to do\n")
+    done = service.cli("submit", "dense", str(folder), "--server", service.base, "--token", users.alice.token,
+                       "--wait")
+    assert done.returncode == 1, done.stderr
+    line = "dense.py is empty: it defines none of dense_forward, dense_backward."
+    assert done.stdout.splitlines()[0] == line and "┃" not in done.stdout, done.stdout
+    assert "Score: 0 / 19" in done.stdout
+    sid = int(re.search(r"^submission (\d+) ", done.stderr, re.M).group(1))
+    report = users.alice.get(f"/api/v1/submissions/{sid}").json()["report"]
+    assert report["message"] == line and report["tests"] == [] and report["diagnoses"] == ["missing-function"]
 
 
 def test_submit_json_and_settings_from_env_and_home_config(service, users, tmp_path):

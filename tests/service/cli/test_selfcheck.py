@@ -80,6 +80,16 @@ def test_show_prints_the_statement(nngrade_cli):
     assert heading[:30] in rendered
 
 
+def test_version_prints_the_installed_version(nngrade_cli):
+    import importlib.metadata
+
+    import nngrade
+
+    out = nngrade_cli("--version", check=True).stdout
+    assert out == f"nngrade {nngrade.__version__}\n"
+    assert nngrade.__version__ == importlib.metadata.version("nngrade"), "one version, written in one place"
+
+
 def test_unknown_exercise_is_a_usage_error(nngrade_cli):
     result = nngrade_cli("show", "densee")
     assert result.returncode == 2
@@ -97,7 +107,7 @@ def run_pytest(directory: Path) -> subprocess.CompletedProcess:
 
 
 def counts(out: str) -> dict[str, int]:
-    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|error)", out)}
+    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|skipped|error)", out)}
 
 
 def run_pytest_expecting_pass(directory: Path, tries: int = 3) -> subprocess.CompletedProcess:
@@ -144,6 +154,48 @@ def test_pytest_in_the_started_folder_runs_one_item_per_visible_case(nngrade_cli
     assert correct.returncode == 0 and counts(correct.stdout) == {"passed": n}, correct.stdout + correct.stderr
 
 
+def test_pytest_in_a_folder_inside_a_project_ignores_the_projects_pytest_settings(nngrade_cli, tmp_path):
+    """A student's ``work/`` inside a course checkout: the checkout's pytest settings (here this project's
+    own, with a plugin the student lacks) must not configure, warn about or break the self-check."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    write(checkout / "pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-p no:timeout --strict-markers"\n'
+                                       'timeout = 300\ntestpaths = ["tests"]\n')
+    nngrade_cli("start", "dense", "work", cwd=checkout, check=True)
+    write(checkout / "work" / "dense.py", WRONG)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    pytest_command = Path(sys.executable).with_name("pytest")  # the venv's, as a student types it
+    result = subprocess.run([str(pytest_command), "-p", "no:cacheprovider", "work/"], cwd=checkout,
+                            capture_output=True, text=True, env=env, timeout=300)
+    out = result.stdout + result.stderr
+    assert f"rootdir: {checkout / 'work'}" in out and "configfile: pytest.ini" in out, out
+    assert "Unknown config option" not in out and "PytestConfigWarning" not in out, out
+    assert result.returncode == 1 and sum(counts(result.stdout).values()) == len(visible_names()), out
+    assert "dW-transposed" in out
+
+
+def test_start_keeps_a_pytest_ini_the_student_wrote(nngrade_cli, tmp_path):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    write(folder / "pytest.ini", "[pytest]\naddopts = -x\n")
+    nngrade_cli("start", "dense", str(folder), check=True)
+    nngrade_cli("start", "lora", str(folder), check=True)
+    assert (folder / "pytest.ini").read_text() == "[pytest]\naddopts = -x\n"
+    assert (folder / "lora.py").exists() and (folder / "test_lora.py").exists()
+
+
+def test_pytest_says_once_that_an_empty_file_defines_nothing(nngrade_cli, tmp_path):
+    folder = tmp_path / "work"
+    nngrade_cli("start", "dense", str(folder), check=True)
+    write(folder / "dense.py", "# I will start tomorrow\n\n")
+    result = run_pytest(folder)
+    assert result.returncode == 1
+    assert counts(result.stdout) == {"failed": 1, "skipped": len(visible_names()) - 1}, result.stdout
+    line = "dense.py is empty: it defines none of dense_forward, dense_backward."
+    assert result.stdout.count(line) == 1, result.stdout
+    assert "missing-function" not in result.stdout and "is not defined" not in result.stdout
+
+
 def test_pytest_failure_messages_are_the_case_feedback(nngrade_cli, tmp_path):
     folder = tmp_path / "work"
     nngrade_cli("start", "dense", str(folder), check=True)
@@ -158,6 +210,7 @@ def test_pytest_failure_messages_are_the_case_feedback(nngrade_cli, tmp_path):
     assert "Your dW is the transpose" in out and "[wrong-shape, dW-transposed]" in out  # ... names the mistake
     assert out.count("Hint: a gradient has the shape of what it is the gradient of") == 1  # ... hinted once
     assert "Traceback" not in out and "nngrade/__init__.py" not in out, "feedback, not a stack trace"
+    assert "(1.33 / 2 points; feeds" in out and "0.666667" not in out and "1.33333" not in out
 
 
 # --------------------------------------------------------------------------- check
@@ -242,6 +295,54 @@ def test_check_rejects_a_file_that_is_not_utf8(nngrade_cli, tmp_path):
 def test_check_a_missing_file_is_a_usage_error(nngrade_cli, tmp_path):
     result, _ = check(nngrade_cli, tmp_path / "nope.py")
     assert result.returncode == 2 and "no such file" in " ".join(result.stderr.split())
+
+
+def test_check_a_folder_grades_the_exercise_file_in_it(nngrade_cli, tmp_path):
+    folder = tmp_path / "work"
+    nngrade_cli("start", "dense", str(folder), check=True)
+    write(folder / "dense.py", WRONG)
+    result, report = check(nngrade_cli, folder, "--json")
+    assert result.returncode == 1 and "dW-transposed" in report["diagnoses"], result.stderr
+
+
+def test_check_a_folder_without_the_exercise_file_says_what_to_give(nngrade_cli, tmp_path):
+    result, _ = check(nngrade_cli, tmp_path)
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "no such file" not in message
+    assert f"{tmp_path} is a folder and it has no dense.py or dense.ipynb" in message
+    assert f"nngrade start dense {tmp_path}" in message and f"give the file, e.g. {tmp_path / 'dense.py'}" in message
+    write(tmp_path / "dense.py", WRONG)
+    write(tmp_path / "dense.ipynb", "{}")
+    both = " ".join(check(nngrade_cli, tmp_path)[0].stderr.split())
+    assert "it holds both dense.py and dense.ipynb; say which" in both
+
+
+def test_check_prints_scores_with_two_decimals_under_a_header_on_every_column(nngrade_cli, tmp_path):
+    result, _ = check(nngrade_cli, write(tmp_path / "dense.py", WRONG), "--all", "--seed", "1")
+    header = next(line for line in result.stdout.splitlines() if "case" in line and "feedback" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == ["case", "result", "points", "feedback"]
+    assert "1.33 / 2" in result.stdout and "Score: 11.33 / 19" in result.stdout
+    scores = re.findall(r"(\d+(?:\.\d+)?) / (\d+(?:\.\d+)?)", result.stdout)
+    assert len(scores) == len(get_grader("dense").cases) + 1, scores  # every row, and the total
+    assert all(re.fullmatch(r"\d+(\.\d\d)?", n) for pair in scores for n in pair), scores
+
+
+@pytest.mark.parametrize("source, line", [
+    ("", "dense.py is empty: it defines none of dense_forward, dense_backward."),
+    ('"""My dense layer."""\n# to do\n\n   \n', "dense.py is empty: it defines none of dense_forward, dense_backward."),
+    ("import numpy as np\n\ndef forward(X, W, b):\n    return X @ W.T + b\n",
+     "dense.py defines none of dense_forward, dense_backward: define each at module level"),
+])
+def test_check_a_file_that_defines_nothing_prints_one_line(nngrade_cli, tmp_path, source, line):
+    path = write(tmp_path / "dense.py", source)
+    result, _ = check(nngrade_cli, path)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 1 and line in out, result.stdout
+    assert "┃ case" not in result.stdout and "is not defined" not in out, "one line, not a table"
+    assert "Score: 0 / 15" in out
+    _, report = check(nngrade_cli, path, "--json")
+    assert report["status"] == "graded" and report["tests"] == [] and report["message"].startswith(line)
+    assert report["diagnoses"] == ["missing-function"] and report["score"] == 0 and report["max_score"] == 15
 
 
 def test_prints_of_the_submission_do_not_corrupt_json_in_process(nngrade_cli, tmp_path):

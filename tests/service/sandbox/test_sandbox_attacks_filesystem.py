@@ -7,16 +7,35 @@ would show in the report that the host check reads; the decoded findings are ass
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 
 import pytest
 
-from sandbox_kit import SANDBOX_UID, exfil
+from sandbox_kit import SANDBOX_UID, SEED, exfil
 from sandbox_kit import attack, host, sandbox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.attack
 ALLOWED_ENV = {"PATH", "PWD", "HOME", "LANG", "LD_LIBRARY_PATH", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS"}
+#: Seconds of wall and CPU time for an attack that must run to its end: far more than any machine needs,
+#: and under the suite's pytest timeout (300 s), so a real hang still ends in a report.
+UNHURRIED = 240
+
+
+def unhurried(attack, name: str):
+    """Grade attack ``name`` (on dense, every case, hidden too) as ``attack(name)`` does, but with no time
+    limit a slow or busy machine could reach: such a test proves what the code finds, not how fast."""
+    import exercises
+    from graders import get_grader
+    from graders.framework.oracle import ReferenceOracle, StoredOracle, load_reference
+    from graders.framework.run import Submission, run_grader
+
+    ex = exercises.get("dense")
+    limits = dataclasses.replace(ex.limits, cpu_seconds=UNHURRIED, wall_seconds=UNHURRIED, call_seconds=UNHURRIED)
+    return run_grader(get_grader("dense"), attack.runner, Submission(attack.source(name)),
+                      exercise_version=ex.version, limits=limits, visible_oracle=StoredOracle(ex.visible_path),
+                      hidden_oracle=ReferenceOracle(load_reference("dense")), seed=SEED)
 
 
 def test_etc_shadow_and_roots_files_do_not_exist_inside(attack):
@@ -66,7 +85,7 @@ def test_references_and_graders_at_their_host_paths_do_not_exist_inside(attack):
 
 
 def test_walking_the_whole_filesystem_finds_no_reference_grader_or_database(attack):
-    report = attack("walk_for_references", max_wall_seconds=20, max_cpu_seconds=20)
+    report = unhurried(attack, "walk_for_references")  # dense allows 2 s per call; a cold walk can take more
     attack.first_case_only(report, "exception")
     found = exfil(report)
     assert found["entries"] > 1000  # it did walk (the read-only /usr is large) ...
