@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graders.framework.proxy import Limits
@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     poll_interval: float = Field(1.0, gt=0, description="How often idle workers look at the queue, in seconds "
                                                         "(a submission to this process wakes them at once).")
     auto_migrate: bool = Field(True, description="Apply the database migrations when the service starts.")
+    session_secret: SecretStr | None = Field(None, description="Key that signs the dashboard's session cookies; "
+                                                               "unset: a random key, so sessions end at restart.")
+    session_hours: float = Field(8.0, gt=0, description="How long a dashboard login lasts, in hours.")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @property

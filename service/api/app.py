@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 import nngrade
+from service import dashboard
 from service.config import Settings, get_settings
 from service.db import Database
 from service.db.engine import masked_url
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(_stop, state)
 
     app = FastAPI(title="nngrade", version=nngrade.__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
+                  openapi_url=f"{API}/openapi.json", docs_url=None, redoc_url=None)  # docs: the dashboard's
     app.state.service = state
     errors.install(app)
     for module in (exercises, submissions, regrades, gradebook, account):
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (assignments, extensions, roster, my_assignments):  # the course (service.course)
         app.include_router(module.router, prefix=API)
     app.include_router(health.router)
+    dashboard.mount(app, api_prefix=API)
     # JSON may escape every byte of a file (\u00XX: 6 bytes), plus room for the multipart envelope.
     app.add_middleware(BodyLimit, max_bytes=6 * settings.max_upload_bytes + 64 * 1024)
     return app

@@ -96,6 +96,9 @@ class Submission(Base):
         Index("ix_submissions_queue", "status", "priority", "id"),
         Index("ix_submissions_user_created", "user_id", "created_at"),
         Index("ix_submissions_exercise", "exercise", "id"),
+        # the dashboard: each student's attempts at an exercise, and the submissions of a day
+        Index("ix_submissions_exercise_user", "exercise", "user_id", "id"),
+        Index("ix_submissions_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -127,6 +130,7 @@ class Submission(Base):
 
 class GradingReport(Base):
     __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_created", "created_at"),)  # the dashboard's last hour
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

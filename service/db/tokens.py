@@ -46,11 +46,16 @@ def create_token(session: Session, *, name: str, role: str) -> tuple[Token, str]
     return token, plaintext
 
 
-def authenticate(session: Session, plaintext: str) -> User | None:
-    """The user holding this (unrevoked) token, or None."""
+def active_token(session: Session, plaintext: str) -> Token | None:
+    """The unrevoked token with this text, or None."""
     if not plaintext or len(plaintext) > 200:
         return None
-    token = session.scalar(select(Token).where(Token.sha256 == token_hash(plaintext), Token.revoked_at.is_(None)))
+    return session.scalar(select(Token).where(Token.sha256 == token_hash(plaintext), Token.revoked_at.is_(None)))
+
+
+def authenticate(session: Session, plaintext: str) -> User | None:
+    """The user holding this (unrevoked) token, or None."""
+    token = active_token(session, plaintext)
     return token.user if token is not None else None
 
 

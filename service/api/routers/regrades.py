@@ -23,8 +23,8 @@ router = APIRouter(tags=["regrades"], responses=documented(400, 401, 403, 404, 4
 Request_ = Annotated[RegradeRequest | None, Body(description="Seed policy; optional.")]
 
 
-def _queue(state: ServiceState, user_id: int, exercise: str, submission_ids: list[int] | None,
-           request: RegradeRequest) -> tuple[RegradeBatch, int, int]:
+def queue_regrade(state: ServiceState, *, user_id: int, exercise: str, submission_ids: list[int] | None,
+                  request: RegradeRequest) -> tuple[RegradeBatch, int, int]:
     """Create a batch and queue every finished submission it covers; returns (batch, queued, skipped)."""
     with state.db.write_session() as session:
         query = select(Submission).where(Submission.exercise == exercise)
@@ -73,7 +73,8 @@ def regrade_submission(submission_id: ID, user: Instructor, state: State, respon
         if sub is None:
             raise ApiError(404, "submission-not-found", f"There is no submission {submission_id}.")
         exercise = sub.exercise
-    batch, queued, skipped = _queue(state, user.id, exercise, [submission_id], body or RegradeRequest())
+    batch, queued, skipped = queue_regrade(state, user_id=user.id, exercise=exercise, submission_ids=[submission_id],
+                                           request=body or RegradeRequest())
     if not queued:
         raise ApiError(409, "grading-in-progress", f"Submission {submission_id} is already queued or being graded.")
     return _answer(response, batch, exercise, queued, skipped)
@@ -85,17 +86,26 @@ def regrade_exercise(exercise: str, user: Instructor, state: State, response: Re
                      body: Request_ = None) -> RegradeOut:
     """New submissions keep priority over regrades, so a bulk regrade never holds up students."""
     ex = find(exercise)
-    batch, queued, skipped = _queue(state, user.id, ex.id, None, body or RegradeRequest())
+    batch, queued, skipped = queue_regrade(state, user_id=user.id, exercise=ex.id, submission_ids=None,
+                                           request=body or RegradeRequest())
     return _answer(response, batch, ex.id, queued, skipped)
 
 
 @router.get("/regrades/{batch_id}", response_model=RegradeProgress, summary="Progress of a regrade")
 def regrade_progress(batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _user: Instructor,
                      state: State) -> RegradeProgress:
+    progress = batch_progress(state, batch_id=batch_id)
+    if progress is None:
+        raise ApiError(404, "regrade-not-found", f"There is no regrade {batch_id}.")
+    return progress
+
+
+def batch_progress(state: ServiceState, *, batch_id: int) -> RegradeProgress | None:
+    """How far the regrade ``batch_id`` has come; None if there is no such batch."""
     with state.db.session() as session:
         batch = session.get(RegradeBatch, batch_id)
         if batch is None:
-            raise ApiError(404, "regrade-not-found", f"There is no regrade {batch_id}.")
+            return None
         done = session.scalar(select(func.count()).select_from(GradingReport)
                               .where(GradingReport.regrade_batch_id == batch_id))
         pending = session.scalar(select(func.count()).select_from(Submission).where(

@@ -1,0 +1,222 @@
+"""The dashboard's reads, aggregated in the database.
+
+Every query returns aggregates (one row per student, per code or per case), never one row per
+report, so a page costs the same few queries with 20,000 submissions as with 20.  The JSON
+columns (a report's ``diagnoses``, its ``tests``) are unnested by the database itself: SQLite's
+``json_each``, PostgreSQL's ``json_array_elements``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.orm import Session
+
+import exercises
+from graders.framework import codes as registry
+from service.api.schemas import Gradebook, GradebookColumn, GradebookRow
+from service.db import QUEUED, RUNNING, GradingReport, Submission, User
+
+#: Students shown behind each diagnosis code on the exercise page.
+EXAMPLES_PER_CODE = 8
+
+
+def _json_sql(session: Session) -> dict[str, str]:
+    """SQL fragments that unnest the JSON columns, for this session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return {"codes": "json_array_elements_text(cur.diagnoses) AS j(value)", "code": "j.value",
+                "tests": "json_array_elements(cur.report -> 'tests') AS t(value)",
+                "name": "t.value ->> 'name'", "outcome": "t.value ->> 'outcome'"}
+    return {"codes": "json_each(cur.diagnoses) AS j", "code": "j.value",
+            "tests": "json_each(cur.report, '$.tests') AS t",
+            "name": "json_extract(t.value, '$.name')", "outcome": "json_extract(t.value, '$.outcome')"}
+
+
+#: Every graded attempt of the students at :ex with its current report; ``rn`` = 1 is a student's latest.
+_CURRENT = """
+WITH cur AS (
+    SELECT s.id AS sid, s.user_id AS uid, r.score AS score, r.max_score AS max_score,
+           r.diagnoses AS diagnoses, r.report AS report,
+           ROW_NUMBER() OVER (PARTITION BY s.user_id ORDER BY s.id DESC) AS rn
+    FROM submissions s
+    JOIN reports r ON r.submission_id = s.id AND r.is_current
+    JOIN users u ON u.id = s.user_id AND u.role = 'student'
+    WHERE s.exercise = :ex
+)
+"""
+
+
+# ------------------------------------------------------------------ the overview
+
+
+def gradebook(session: Session, *, mode: str) -> Gradebook:
+    """Students × exercises: each student's best current score, or the current score of the latest
+    graded submission (``mode`` ``best`` or ``latest``), as the API's ``/gradebook`` defines it."""
+    columns = [GradebookColumn(id=ex.id, title=ex.title, max_score=ex.total_points) for ex in exercises.all_exercises()]
+    ids = [c.id for c in columns]
+    graded = (select(Submission.user_id.label("uid"), Submission.exercise.label("ex"),
+                     GradingReport.score.label("score"),
+                     func.row_number().over(partition_by=(Submission.user_id, Submission.exercise),
+                                            order_by=Submission.id.desc()).label("rn"))
+              .join(GradingReport, and_(GradingReport.submission_id == Submission.id, GradingReport.is_current))
+              .where(Submission.exercise.in_(ids)).subquery())
+    if mode == "latest":
+        cells = select(graded.c.uid, graded.c.ex, graded.c.score).where(graded.c.rn == 1)
+    else:
+        cells = select(graded.c.uid, graded.c.ex, func.max(graded.c.score)).group_by(graded.c.uid, graded.c.ex)
+    names = dict(session.execute(select(User.id, User.name).where(User.role == "student")).all())
+    scores: dict[int, dict[str, float | None]] = {uid: dict.fromkeys(ids) for uid in names}
+    for uid, ex, score in session.execute(cells):
+        if uid in scores:
+            scores[uid][ex] = score
+    rows = [GradebookRow(student=names[uid], scores=s, total=sum(v for v in s.values() if v is not None))
+            for uid, s in scores.items()]
+    rows.sort(key=lambda r: r.student)
+    return Gradebook(mode=mode, exercises=columns, rows=rows)
+
+
+def student_ids(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(User.name, User.id).where(User.role == "student")).all())
+
+
+@dataclass
+class Activity:
+    """The overview's counters."""
+
+    submitted_today: int
+    queued: int
+    running: int
+    graded_last_hour: int
+    latency_p50: float | None  # seconds from upload to report, over the last hour
+    latency_p95: float | None
+
+
+def activity(session: Session, *, now: datetime | None = None) -> Activity:
+    now = now or datetime.now(timezone.utc)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = session.scalar(select(func.count()).select_from(Submission).where(Submission.created_at >= midnight))
+    states = dict(session.execute(select(Submission.status, func.count()).where(Submission.status.in_((QUEUED, RUNNING)))
+                                  .group_by(Submission.status)).all())
+    # One row per report of the last hour: bounded by what the workers can grade in an hour.
+    pairs = session.execute(select(GradingReport.created_at, Submission.created_at)
+                            .join(Submission, Submission.id == GradingReport.submission_id)
+                            .where(GradingReport.created_at >= now - timedelta(hours=1),
+                                   GradingReport.trigger == "submit")).all()
+    waits = sorted(max(0.0, (done - sent).total_seconds()) for done, sent in pairs)
+    p50 = statistics.median(waits) if waits else None
+    p95 = waits[min(len(waits) - 1, int(0.95 * len(waits)))] if waits else None
+    return Activity(int(today or 0), int(states.get(QUEUED, 0)), int(states.get(RUNNING, 0)), len(waits), p50, p95)
+
+
+def latest_report_id(session: Session) -> int:
+    """The newest report's id: what the live pages poll (the primary key's maximum)."""
+    return int(session.scalar(select(func.max(GradingReport.id))) or 0)
+
+
+# ------------------------------------------------------------------ an exercise
+
+
+@dataclass
+class CodeStat:
+    code: str
+    explanation: str
+    latest: int  # students whose latest attempt carries it
+    ever: int  # students any of whose attempts carried it
+    examples: list[tuple[str, int, bool]] = field(default_factory=list)  # (student, submission id, on latest)
+
+
+@dataclass
+class CaseStat:
+    name: str
+    attempts: int
+    passed: int
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.attempts if self.attempts else 0.0
+
+
+@dataclass
+class ExerciseStats:
+    students: int  # students with a graded attempt
+    submissions: int
+    best_fractions: list[float]  # each student's best score / max score
+    codes: list[CodeStat]
+    cases: list[CaseStat]
+
+
+def exercise_stats(session: Session, *, exercise: str) -> ExerciseStats:
+    sql = _json_sql(session)
+    params = {"ex": exercise}
+    best = session.execute(text(_CURRENT + "SELECT uid, MAX(score), MAX(max_score) FROM cur GROUP BY uid"),
+                           params).all()
+    fractions = [float(score) / float(top) if top else 0.0 for _uid, score, top in best]
+    submissions = session.scalar(select(func.count()).select_from(Submission).where(Submission.exercise == exercise))
+    ranked = session.execute(text(
+        _CURRENT + f"SELECT {sql['code']} AS code, COUNT(DISTINCT CASE WHEN cur.rn = 1 THEN cur.uid END) AS latest, "
+        f"COUNT(DISTINCT cur.uid) AS ever FROM cur CROSS JOIN {sql['codes']} GROUP BY {sql['code']}"), params).all()
+    stats = {code: CodeStat(code, registry.explain(code), int(latest), int(ever)) for code, latest, ever in ranked}
+    # For each code, the students behind it: each one's newest submission with it, latest attempts first.
+    examples = session.execute(text(
+        _CURRENT + f""", hits AS (
+            SELECT {sql['code']} AS code, cur.uid AS uid, MAX(cur.sid) AS sid, MIN(cur.rn) AS rn
+            FROM cur CROSS JOIN {sql['codes']} GROUP BY {sql['code']}, cur.uid
+        ), ranked AS (
+            SELECT code, uid, sid, rn,
+                   ROW_NUMBER() OVER (PARTITION BY code ORDER BY rn, sid DESC) AS k FROM hits
+        )
+        SELECT ranked.code, u.name, ranked.sid, ranked.rn FROM ranked JOIN users u ON u.id = ranked.uid
+        WHERE ranked.k <= :n ORDER BY ranked.code, ranked.k"""), {**params, "n": EXAMPLES_PER_CODE}).all()
+    for code, name, sid, rn in examples:
+        stats[code].examples.append((name, int(sid), int(rn) == 1))
+    cases = session.execute(text(
+        _CURRENT + f"SELECT {sql['name']} AS name, COUNT(*) AS n, "
+        f"SUM(CASE WHEN {sql['outcome']} = 'pass' THEN 1 ELSE 0 END) AS passed "
+        f"FROM cur CROSS JOIN {sql['tests']} WHERE cur.rn = 1 GROUP BY {sql['name']}"), params).all()
+    order = {name: i for i, name in enumerate(exercises.get(exercise).points)}
+    return ExerciseStats(
+        students=len(best), submissions=int(submissions or 0), best_fractions=fractions,
+        codes=sorted(stats.values(), key=lambda c: (-c.latest, -c.ever, c.code)),
+        cases=sorted((CaseStat(str(n), int(k), int(p or 0)) for n, k, p in cases),
+                     key=lambda c: (order.get(c.name, len(order)), c.name)))
+
+
+# ------------------------------------------------------------------ a student, a submission
+
+
+@dataclass
+class Attempt:
+    id: int
+    exercise: str
+    filename: str
+    created_at: datetime
+    status: str
+    score: float | None
+    max_score: float | None
+    diagnoses: list[str]
+
+
+def attempts(session: Session, *, user_id: int) -> list[Attempt]:
+    """Every submission of a student, oldest first, with its current report's score and codes."""
+    rows = session.execute(
+        select(Submission.id, Submission.exercise, Submission.filename, Submission.created_at, Submission.status,
+               GradingReport.score, GradingReport.max_score, GradingReport.diagnoses)
+        .outerjoin(GradingReport, and_(GradingReport.submission_id == Submission.id, GradingReport.is_current))
+        .where(Submission.user_id == user_id).order_by(Submission.id)).all()
+    return [Attempt(*row[:7], list(row[7] or [])) for row in rows]
+
+
+def previous_attempt(session: Session, sub: Submission) -> Submission | None:
+    """The same student's attempt at the same exercise just before ``sub``."""
+    return session.scalar(select(Submission).where(Submission.user_id == sub.user_id,
+                                                   Submission.exercise == sub.exercise, Submission.id < sub.id)
+                          .order_by(Submission.id.desc()).limit(1))
+
+
+def reports_of(session: Session, *, submission_id: int) -> list[GradingReport]:
+    """Every report of a submission, newest first."""
+    return list(session.scalars(select(GradingReport).where(GradingReport.submission_id == submission_id)
+                                .order_by(GradingReport.id.desc())))
