@@ -2,7 +2,7 @@
 the reports of the last hour.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-02
 """
 
