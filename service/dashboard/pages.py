@@ -6,8 +6,7 @@ Each page is a plain function of the request's session and the database; the agg
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 from collections import defaultdict
 from typing import Annotated, Literal
 
@@ -18,9 +17,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 import exercises
 from graders.framework import codes as registry
 from service.api.deps import State
-from service.api.routers.gradebook import _cell as spreadsheet_safe
 from service.api.routers.regrades import batch_progress, queue_regrade
-from service.api.schemas import Gradebook, RegradeRequest
+from service.api.schemas import RegradeRequest
+from service.course import gradebook as course_gradebook
 from service.db import Submission, User
 from service.submission_file import UnreadableSubmission, source_from_file
 
@@ -135,27 +134,27 @@ def logout(request: Request, _dash: Checked):
 # ------------------------------------------------------------------ the overview
 
 
-def _shown(book: Gradebook, *, q: str, sort: str, order: str) -> Gradebook:
+def _shown(book: course_gradebook.Book, *, q: str, sort: str, order: str) -> course_gradebook.Book:
     """The rows the overview shows: filtered by name (case-insensitive substring), then sorted; a
     student without a score sorts after every score either way."""
     needle = q.strip().casefold()
     rows = [r for r in book.rows if needle in r.student.casefold()]
     if sort == "total":
         rows.sort(key=lambda r: r.total, reverse=order == "desc")
-    elif sort in {c.id for c in book.exercises}:
+    elif sort in {c.id for c in book.columns}:
         scored = sorted((r for r in rows if r.scores[sort] is not None), key=lambda r: r.scores[sort],
                         reverse=order == "desc")
         rows = scored + [r for r in rows if r.scores[sort] is None]
     else:
         rows.sort(key=lambda r: r.student.casefold(), reverse=order == "desc")
-    return book.model_copy(update={"rows": rows})
+    return dataclasses.replace(book, rows=rows)
 
 
 @router.get("/dashboard/")
 def overview(request: Request, dash: Dash, state: State, mode: Mode = "best", q: Filter = "",
              sort: Sort = "student", order: Order = "asc"):
     with state.db.session() as session:
-        book = _shown(queries.gradebook(session, mode=mode), q=q, sort=sort, order=order)
+        book = _shown(course_gradebook.build(session, mode=mode), q=q, sort=sort, order=order)
         ids = queries.student_ids(session)
         activity = queries.activity(session)
         latest = queries.latest_report_id(session)
@@ -169,15 +168,8 @@ def overview_csv(_dash: Dash, state: State, mode: Mode = "best", q: Filter = "",
                  order: Order = "asc"):
     """The overview's table as CSV, in the API's ``/gradebook.csv`` columns: the rows shown, in their order."""
     with state.db.session() as session:
-        book = _shown(queries.gradebook(session, mode=mode), q=q, sort=sort, order=order)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *[c.id for c in book.exercises], "total"])
-    for row in book.rows:
-        writer.writerow([spreadsheet_safe(row.student),
-                         *["" if row.scores[c.id] is None else f"{row.scores[c.id]:g}" for c in book.exercises],
-                         f"{row.total:g}"])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+        book = _shown(course_gradebook.build(session, mode=mode), q=q, sort=sort, order=order)
+    return Response(course_gradebook.plain_csv(book), media_type="text/csv; charset=utf-8",
                     headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="gradebook-{mode}.csv"'})
 
 

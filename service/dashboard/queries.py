@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 import exercises
 from graders.framework import codes as registry
-from service.api.schemas import Gradebook, GradebookColumn, GradebookRow
 from service.db import QUEUED, RUNNING, GradingReport, Submission, User
 
 #: Students shown behind each diagnosis code on the exercise page.
@@ -50,32 +49,6 @@ WITH cur AS (
 
 
 # ------------------------------------------------------------------ the overview
-
-
-def gradebook(session: Session, *, mode: str) -> Gradebook:
-    """Students × exercises: each student's best current score, or the current score of the latest
-    graded submission (``mode`` ``best`` or ``latest``), as the API's ``/gradebook`` defines it."""
-    columns = [GradebookColumn(id=ex.id, title=ex.title, max_score=ex.total_points) for ex in exercises.all_exercises()]
-    ids = [c.id for c in columns]
-    graded = (select(Submission.user_id.label("uid"), Submission.exercise.label("ex"),
-                     GradingReport.score.label("score"),
-                     func.row_number().over(partition_by=(Submission.user_id, Submission.exercise),
-                                            order_by=Submission.id.desc()).label("rn"))
-              .join(GradingReport, and_(GradingReport.submission_id == Submission.id, GradingReport.is_current))
-              .where(Submission.exercise.in_(ids)).subquery())
-    if mode == "latest":
-        cells = select(graded.c.uid, graded.c.ex, graded.c.score).where(graded.c.rn == 1)
-    else:
-        cells = select(graded.c.uid, graded.c.ex, func.max(graded.c.score)).group_by(graded.c.uid, graded.c.ex)
-    names = dict(session.execute(select(User.id, User.name).where(User.role == "student")).all())
-    scores: dict[int, dict[str, float | None]] = {uid: dict.fromkeys(ids) for uid in names}
-    for uid, ex, score in session.execute(cells):
-        if uid in scores:
-            scores[uid][ex] = score
-    rows = [GradebookRow(student=names[uid], scores=s, total=sum(v for v in s.values() if v is not None))
-            for uid, s in scores.items()]
-    rows.sort(key=lambda r: r.student)
-    return Gradebook(mode=mode, exercises=columns, rows=rows)
 
 
 def student_ids(session: Session) -> dict[str, int]:

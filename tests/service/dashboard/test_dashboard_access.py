@@ -4,6 +4,7 @@ docs that load nothing from another host."""
 
 from __future__ import annotations
 
+import pathlib
 import re
 import time
 
@@ -16,6 +17,7 @@ from service.db.tokens import active_token, revoke
 
 from dashboard_kit import LOGIN_CSRF, login, page_csrf
 
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 XSS_NAME = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
 
 
@@ -168,3 +170,16 @@ def test_the_api_docs_load_only_local_files(service):
     for path in sources:
         assert httpx.get(service.base + path).status_code == 200, path
     assert "<script>" not in page.text  # no inline script
+
+
+def test_the_overviews_csv_is_the_apis_gradebook(service, users):
+    """One place decides the gradebook (late penalties, removed students): the overview's download,
+    unfiltered and in name order, is byte for byte the API's /gradebook.csv."""
+    users.alice.accepted("dense", source=(ROOT / "reference" / "dense.py").read_text())
+    users.alice.wait(users.alice.get("/api/v1/submissions").json()["items"][-1]["id"])
+    client = login(service.base, service.token("instructor", "prof-csv"))
+    for mode in ("best", "latest"):
+        ours = client.get("/dashboard/gradebook.csv", params={"mode": mode})
+        theirs = users.instructor.get("/api/v1/gradebook.csv", params={"mode": mode})
+        assert ours.status_code == theirs.status_code == 200
+        assert ours.text == theirs.text and "alice" in ours.text

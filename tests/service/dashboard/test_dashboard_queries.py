@@ -3,12 +3,10 @@ separate a student's latest attempt from earlier ones, and give the API's gradeb
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from service.api.routers.gradebook import build as api_gradebook
 from service.dashboard import queries
 from service.db import DONE, QUEUED, Database, GradingReport, Submission, User
 from service.db.engine import make_engine
@@ -93,24 +91,6 @@ def test_case_pass_rates_are_over_each_students_latest_attempt(db):
     with db.session() as s:
         cases = {c.name: (c.passed, c.attempts) for c in queries.exercise_stats(s, exercise="dense").cases}
     assert cases == {"forward: small batch": (2, 2), "backward: small batch": (1, 2)}
-
-
-@pytest.mark.parametrize("mode", ["best", "latest"])
-def test_the_gradebook_is_the_apis(db, mode):
-    rng = random.Random(17)
-    with db.write_session() as s:
-        users = [add_user(s, f"student-{i:02d}") for i in range(25)]
-        add_user(s, "nobody-yet")
-        prof = add_user(s, "prof", "instructor")
-        for k in range(300):
-            uid = rng.choice(users + [prof])
-            score = None if rng.random() < 0.1 else float(rng.randint(0, 19))
-            add_attempt(s, uid, rng.choice(["dense", "lora", "attention"]), score, when=T0 + timedelta(seconds=k))
-    with db.session() as s:
-        ours = queries.gradebook(s, mode=mode)
-        theirs = api_gradebook(s, mode)
-    assert ours == theirs
-    assert any(r.scores["dense"] is None for r in ours.rows) and "prof" not in {r.student for r in ours.rows}
 
 
 def test_activity_counts_today_the_queue_and_the_wait_of_the_last_hour(db):
