@@ -39,14 +39,30 @@ class Settings(BaseSettings):
     max_output_kb: int = Field(256, gt=0)
 
     # service
-    max_upload_bytes: int = Field(1024 * 1024, gt=0, description="Largest accepted submission file.")
+    max_upload_bytes: int = Field(1024 * 1024, gt=0, description="Largest accepted submission file, in bytes "
+                                                                 "(as uploaded).")
+    max_parse_seconds: float = Field(5.0, gt=0, description="Time budget of reading one uploaded file (a "
+                                                            "notebook's cells); longer is refused as too complex.")
     rate_limit: int = Field(30, ge=0, description="Submissions per student per minute; 0 turns it off.")
     queue_max: int = Field(10000, ge=1, description="Queued submissions beyond which new ones get 503.")
     long_poll_max: float = Field(60.0, ge=0, description="Longest ?wait= a client may ask for, in seconds.")
+    long_poll_per_user: int = Field(8, ge=1, description="Long-polls (?wait=) one user may hold open at once; "
+                                                         "more get 429 too-many-waits.")
+    header_timeout: float = Field(10.0, gt=0, description="Seconds a connection may take to send a request's "
+                                                          "headers before it is closed.")
+    body_timeout: float = Field(60.0, gt=0, description="Seconds a request may take to send its whole body "
+                                                        "(408 request-timeout after).")
+    metrics_token: str | None = Field(None, description="Bearer token /metrics asks of clients that are not on "
+                                                        "loopback; unset, /metrics answers loopback clients only.")
     grade_in_process: bool = Field(True, description="Run grading workers in the service process; false makes an "
                                                      "API-only process whose queue another process grades.")
-    max_attempts: int = Field(2, ge=1, description="A submission that stops its grading worker this many times "
-                                                   "is failed with 'crashed'.")
+    max_attempts: int = Field(2, ge=1, description="A submission whose grading fails this many times is failed: "
+                                                   "the grader raised, or (in-process runner only) the grading "
+                                                   "process died. Service deaths under a sandbox and storage "
+                                                   "errors never count.")
+    lease_seconds: float = Field(30.0, ge=1, description="How long a claim on a submission lasts without renewal; "
+                                                         "its holder renews it every third of that while it grades, "
+                                                         "and only an expired claim is taken back.")
     poll_interval: float = Field(1.0, gt=0, description="How often idle workers look at the queue, in seconds "
                                                         "(a submission to this process wakes them at once).")
     auto_migrate: bool = Field(True, description="Apply the database migrations when the service starts.")

@@ -75,10 +75,22 @@ def grade(exercise: str, source: str, *, filename: str = "submission.py", includ
     """
     settings = settings or get_settings()
     ex = exercises.get(exercise)
-    size = len(source.encode("utf-8", "surrogatepass"))
-    if size > settings.max_upload_bytes:
-        return rejected(ex.id, ex.version, f"{filename} is {size} bytes; the largest accepted file is "
-                                           f"{settings.max_upload_bytes} bytes.")
+    too_large = _too_large(ex, filename, len(source.encode("utf-8", "surrogatepass")), settings)
+    if too_large is not None:
+        return too_large
+    return _grade(ex, source, filename, include_hidden=include_hidden, seed=seed, runner=runner, settings=settings,
+                  feedback=feedback)
+
+
+def _too_large(ex, filename: str, size: int, settings: Settings) -> Report | None:
+    if size <= settings.max_upload_bytes:
+        return None
+    return rejected(ex.id, ex.version, f"{filename} is {size} bytes; the largest accepted file is "
+                                       f"{settings.max_upload_bytes} bytes.")
+
+
+def _grade(ex, source: str, filename: str, *, include_hidden: bool, seed: int | None, runner: Runner | None,
+           settings: Settings, feedback: str | None = None) -> Report:
     hidden = _reference(ex.id) if include_hidden else None
     runner = runner or default_runner(settings)
     return run_grader(get_grader(ex.id), runner, Submission(source, filename), exercise_version=ex.version,
@@ -86,16 +98,25 @@ def grade(exercise: str, source: str, *, filename: str = "submission.py", includ
                       hidden_oracle=hidden, seed=seed, feedback_level=feedback or ex.feedback)
 
 
-def grade_file(exercise: str, filename: str, data: bytes, **options) -> Report:
-    """Grade an uploaded file's bytes (``.py`` or ``.ipynb``); one that cannot be read at all
-    gets a ``rejected`` report.  ``options`` are those of :func:`grade`."""
+def grade_file(exercise: str, filename: str, data: bytes, *, include_hidden: bool = False, seed: int | None = None,
+               runner: Runner | None = None, settings: Settings | None = None) -> Report:
+    """Grade an uploaded file's bytes (``.py`` or ``.ipynb``), as :func:`grade` does a source.
+
+    The size limit measures the file as uploaded, not the source read from it (a notebook's
+    source differs in length from its JSON).  A file that cannot be read at all, or not
+    within ``max_parse_seconds``, gets a ``rejected`` report.
+    """
+    settings = settings or get_settings()
     ex = exercises.get(exercise)
+    too_large = _too_large(ex, filename, len(data), settings)
+    if too_large is not None:
+        return too_large
     try:
-        source = source_from_file(filename, data)
+        source = source_from_file(filename, data, seconds=settings.max_parse_seconds)
     except UnreadableSubmission as exc:
         return rejected(ex.id, ex.version, exc.message)
-    return _one_line_if_nothing_defined(grade(ex.id, source, filename=filename, **options), filename, source,
-                                        ex.functions)
+    report = _grade(ex, source, filename, include_hidden=include_hidden, seed=seed, runner=runner, settings=settings)
+    return _one_line_if_nothing_defined(report, filename, source, ex.functions)
 
 
 #: Tokens of a file that defines nothing: whitespace, comments and bare strings (docstrings).

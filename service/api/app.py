@@ -13,16 +13,17 @@ from fastapi.concurrency import run_in_threadpool
 import nngrade
 from service import dashboard
 from service.config import Settings, get_settings
-from service.db import Database
+from service.db import Database, lock
 from service.db.engine import masked_url
 from service.db.migrate import upgrade
-from service.worker import GradingContext, WorkerPool
+from service.worker import GradingContext, WorkerPool, queue
 
 from . import errors
 from .deps import ServiceState
-from .limits import BodyLimit
+from .limits import BodyLimit, request_limit
 from .routers import account, exercises, gradebook, health, regrades, submissions
 from .routers import assignments, extensions, my_assignments, roster
+from .waiting import CompletionHub
 
 log = logging.getLogger("nngrade.service")
 
@@ -44,8 +45,12 @@ def worker_count(settings: Settings) -> int:
 
 
 def _start(state: ServiceState) -> None:
-    """Migrate, open the runner, recover interrupted gradings and start the workers (blocking)."""
+    """Lock the SQLite data directory, migrate, open the runner, take back the claims of dead holders
+    and start the workers (blocking)."""
     settings = state.settings
+    if state.db.sqlite_dir is not None:  # one process per SQLite file: then every claim in it is stale
+        lock.hold(state.db.sqlite_dir)
+        state.context.sole_holder = True
     if settings.auto_migrate:
         upgrade(state.db)
     if not settings.grade_in_process:
@@ -75,6 +80,8 @@ def _stop(state: ServiceState) -> None:
         if released:
             log.warning("shutdown: put unfinished submissions %s back in the queue", released)
     state.db.dispose()
+    if state.db.sqlite_dir is not None:
+        lock.release(state.db.sqlite_dir)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,17 +90,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     back to the queue."""
     settings = settings or get_settings()
     db = Database.from_settings(settings)
-    state = ServiceState(settings=settings, db=db, context=GradingContext(db, settings))
+    state = ServiceState(settings=settings, db=db, context=GradingContext(db, settings),
+                         hub=CompletionHub(settings.long_poll_per_user, settings.poll_interval))
     state.context.on_finished = state.hub.notify
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
-        state.hub.bind(asyncio.get_running_loop())
         log.info("database %s", masked_url(db.url))
         await run_in_threadpool(_start, state)
+        state.hub.bind(asyncio.get_running_loop(), lambda ids: queue.finished_among(db, ids))
         try:
             yield
         finally:
+            await state.hub.close()
             await run_in_threadpool(_stop, state)
 
     app = FastAPI(title="nngrade", version=nngrade.__version__, description=DESCRIPTION, lifespan=lifespan,
@@ -106,6 +115,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API)
     app.include_router(health.router)
     dashboard.mount(app, api_prefix=API)
-    # JSON may escape every byte of a file (\u00XX: 6 bytes), plus room for the multipart envelope.
-    app.add_middleware(BodyLimit, max_bytes=6 * settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(BodyLimit, max_bytes=request_limit(settings), file_bytes=settings.max_upload_bytes,
+                       seconds=settings.body_timeout)
     return app

@@ -34,6 +34,11 @@ class ServiceState:
     def runner(self):
         return self.context.runner
 
+    def enqueued(self) -> None:
+        """New work is in the queue: wake this process's workers (others see it at their next poll)."""
+        if self.pool is not None:
+            self.pool.wake()
+
 
 @dataclass(frozen=True)
 class Principal:

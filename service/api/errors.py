@@ -11,9 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.db.engine import STORAGE_ERRORS
+
 from .schemas import ErrorOut
 
 log = logging.getLogger("nngrade.api")
+
+#: Seconds a client is asked to wait while the database cannot be used.
+STORAGE_RETRY_AFTER = 5
 
 #: Codes for HTTP errors raised by the framework itself (unknown route, wrong method…).
 STATUS_CODES = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "request-too-large", 415: "unsupported-media-type"}
@@ -72,6 +77,17 @@ def install(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         error = invalid(list(exc.errors()))
         return error_response(422, error.code, error.message, details=error.details)
+
+    async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s: the database cannot be used: %s: %s", request.method, request.url.path,
+                  type(exc).__name__, str(getattr(exc, "orig", exc))[:300])
+        return error_response(503, "storage-unavailable", "The service cannot use its database right now. Try again "
+                              f"in {STORAGE_RETRY_AFTER} s (a retry with the same Idempotency-Key never makes a "
+                              f"second submission).",
+                              headers={"Retry-After": str(STORAGE_RETRY_AFTER)})
+
+    for storage_error in STORAGE_ERRORS:
+        app.add_exception_handler(storage_error, _storage_error)
 
     @app.exception_handler(Exception)
     async def _internal_error(request: Request, exc: Exception) -> JSONResponse:

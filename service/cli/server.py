@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -58,16 +60,47 @@ def serve(
     import uvicorn
 
     from service.api import create_app
-    from service.db.engine import masked_url
+    from service.api.connections import protocol
+    from service.db import lock
+    from service.db.engine import masked_url, sqlite_dir_of
 
     settings = settings_with(host=host, port=port, workers=workers, data_dir=data_dir)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    listening = listen(settings.host, settings.port)  # first: a port in use is found before any start-up work
+    sqlite_dir = sqlite_dir_of(settings.sqlalchemy_url)
+    if sqlite_dir is not None:
+        try:
+            lock.hold(sqlite_dir)
+        except lock.DataDirBusy as exc:
+            listening.close()
+            typer.echo(f"nngrade serve: {exc}", err=True)
+            raise typer.Exit(1) from None
     application = create_app(settings)
     url = f"http://{settings.host}:{settings.port}"
     typer.echo(f"nngrade {url}/api/v1 (docs: {url}/api/v1/docs) — database {masked_url(settings.sqlalchemy_url)}, "
                f"runner {settings.runner}", err=False)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level,
-                timeout_graceful_shutdown=15, proxy_headers=False)
+    config = uvicorn.Config(application, host=settings.host, port=settings.port, log_level=settings.log_level,
+                            timeout_graceful_shutdown=15, proxy_headers=False, timeout_keep_alive=5,
+                            http=protocol(settings.header_timeout))
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening; exit with a message naming the options if it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        typer.echo(f"nngrade serve: port {port} on {host} {reason}; choose another with --port or NNGRADE_PORT "
+                   f"(and --host or NNGRADE_HOST for the interface).", err=True)
+        raise typer.Exit(1) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 @db_app.command("upgrade")

@@ -10,11 +10,12 @@ answered for is on disk.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +44,19 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+#: SQLite errors after which a connection stays broken even once the storage is back: one opened
+#: while the file was read-only stays read-only, one that hit an I/O error keeps failing.
+SQLITE_BROKEN = ("readonly", "read-only", "disk i/o error", "unable to open", "disk is full")
+
+
+def _sqlite_invalidate_broken(context) -> None:
+    """Treat a broken SQLite connection as a lost one: SQLAlchemy then discards every pooled
+    connection, and the next request opens fresh ones (which work as soon as the storage does)."""
+    error = context.original_exception
+    if isinstance(error, sqlite3.Error) and any(word in str(error).lower() for word in SQLITE_BROKEN):
+        context.is_disconnect = True
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL mode, a busy timeout and foreign keys."""
     parsed = make_url(url)
@@ -53,9 +67,24 @@ def make_engine(url: str) -> Engine:
                                pool_size=8, max_overflow=32)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _sqlite_invalidate_broken)
         return engine
     connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
     return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=32, connect_args=connect_args)
+
+
+#: Errors that mean the storage, not the request, failed: the database is unreachable, read-only,
+#: out of space or locked for too long.  (Constraint violations are not among them.)
+STORAGE_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+
+
+def is_storage_error(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is the database failing rather than the request."""
+    while error is not None:
+        if isinstance(error, STORAGE_ERRORS) or (isinstance(error, exc.DBAPIError) and error.connection_invalidated):
+            return True
+        error = error.__cause__
+    return False
 
 
 @dataclass
@@ -81,6 +110,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def sqlite_dir(self) -> Path | None:
+        """The directory of the SQLite file (None for PostgreSQL or an in-memory database)."""
+        return sqlite_dir_of(self.url)
+
     def session(self) -> Session:
         """A session for reading (and writes that cannot race, e.g. from the CLI)."""
         return self._read()
@@ -101,8 +135,22 @@ class Database:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
+    def probe_write(self) -> None:
+        """Commit a write that changes nothing (the migration row, rewritten): raises if the
+        database cannot take writes now (read-only, full, unreachable)."""
+        with self.write_session() as session:
+            session.execute(text("UPDATE alembic_version SET version_num = version_num"))
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def sqlite_dir_of(url: str) -> Path | None:
+    """The directory of ``url``'s SQLite file; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).resolve().parent
 
 
 def masked_url(url: str) -> str:

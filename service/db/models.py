@@ -96,6 +96,7 @@ class Submission(Base):
         Index("ix_submissions_queue", "status", "priority", "id"),
         Index("ix_submissions_user_created", "user_id", "created_at"),
         Index("ix_submissions_exercise", "exercise", "id"),
+        Index("ix_submissions_lease", "status", "lease_expires_at"),
         # the dashboard: each student's attempts at an exercise, and the submissions of a day
         Index("ix_submissions_exercise_user", "exercise", "user_id", "id"),
         Index("ix_submissions_created", "created_at"),
@@ -115,8 +116,16 @@ class Submission(Base):
     # the queue
     status: Mapped[str] = mapped_column(String(20), default=QUEUED)
     priority: Mapped[int] = mapped_column(Integer, default=0)  # 0: a new submission; 1: a regrade
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # gradings started
+    #: Gradings that ended in a way that counts toward ``max_attempts``: the grader failed, or the
+    #: process that ran the student's code in itself (the in-process runner) died.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     claim: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The process holding the claim, and until when: it renews the lease while it grades.
+    lease_owner: Mapped[str | None] = mapped_column(String(200), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Whether the claim's holder runs student code in its own process (so its death may be the code's doing).
+    claim_inprocess: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

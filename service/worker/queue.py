@@ -1,10 +1,18 @@
 """The grading queue, kept in the database so that nothing is lost when the service dies.
 
-A submission row *is* its queue entry: ``queued`` → ``running`` (claimed, with a claim
-token and one more attempt) → ``done`` or ``failed`` with a new current report.  Every
-state change is one transaction; a report is stored only by the holder of the current
-claim, so a grading that was given up on (recovered, released) can never add a second
-current report.
+This module owns every state transition of a submission; nothing else writes them.
+
+A submission row *is* its queue entry: :func:`enqueue` (``queued``) → :func:`claim_next` or
+:func:`claim` (``running``: a claim token, one more attempt, and a lease) → :func:`finish`
+(``done`` or ``failed`` with a new current report), or :func:`release` back to ``queued``;
+:func:`requeue_for_regrade` queues a finished one again.  Every change is one transaction;
+a report is stored only by the holder of the current claim, so a grading that was given up
+on can never add a second current report.
+
+Leases: the claim's holder (a :class:`Lease`, one per process) renews the lease of every
+claim it holds with :func:`heartbeat`.  Only a claim whose lease has expired is taken back
+(:func:`stale`, :func:`requeue_stale`, :func:`fail_stale`), so any number of processes can
+share one database without stealing each other's live work.
 
 Order: new submissions before regrades; within that, round-robin across students in
 arrival order — each student's k-th queued submission ranks k, plus one for every
@@ -13,11 +21,13 @@ submission of theirs already running — so one student's burst cannot starve th
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import lazyload
 
 from graders.framework.report import Report
@@ -26,6 +36,19 @@ from service.db.models import utcnow
 
 #: How many times a claim is retried when another worker takes the candidate first.
 CLAIM_TRIES = 8
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who holds claims, for how long a renewal lasts, and whether student code runs in that process."""
+
+    seconds: float = 30.0
+    #: True with the in-process runner: the holder's death may then be the student code's doing.
+    inprocess: bool = False
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:12]}")
+
+    def expiry(self, now: datetime | None = None) -> datetime:
+        return (now or utcnow()) + timedelta(seconds=self.seconds)
 
 
 @dataclass(frozen=True)
@@ -39,10 +62,48 @@ class Job:
     content: bytes
     seed: int | None
     attempts: int
+    failures: int
     regrade: bool
     regrade_batch_id: int | None
     queued_at: datetime
     started_at: datetime
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A ``running`` submission whose lease expired: its holder died or lost the database."""
+
+    submission_id: int
+    exercise: str
+    failures: int
+    inprocess: bool
+
+
+# ------------------------------------------------------------------ entering the queue
+
+
+def enqueue(session, *, user_id: int, exercise: str, filename: str, content: bytes, sha256: str,
+            idempotency_key: str | None = None, request_sha256: str | None = None,
+            now: datetime | None = None) -> Submission:
+    """Add a new submission to the queue in ``session``'s transaction (committed with it)."""
+    now = now or utcnow()
+    sub = Submission(user_id=user_id, exercise=exercise, filename=filename, content=content, size=len(content),
+                     sha256=sha256, created_at=now, queued_at=now, status=QUEUED,
+                     idempotency_key=idempotency_key, request_sha256=request_sha256)
+    session.add(sub)
+    session.flush()
+    return sub
+
+
+def requeue_for_regrade(sub: Submission, *, seed: int | None, batch_id: int, now: datetime | None = None) -> bool:
+    """Queue a finished submission again (a regrade, after new work); False if it is not finished."""
+    if sub.status not in (DONE, FAILED):
+        return False
+    sub.status, sub.priority, sub.attempts, sub.failures, sub.claim = QUEUED, 1, 0, 0, None
+    sub.lease_owner = sub.lease_expires_at = None
+    sub.next_seed, sub.regrade_batch_id, sub.queued_at = seed, batch_id, now or utcnow()
+    sub.started_at = sub.finished_at = None
+    return True
 
 
 def _next_candidate():
@@ -56,32 +117,45 @@ def _next_candidate():
             .order_by(queued.c.priority, queued.c.rank + func.coalesce(running.c.n, 0), queued.c.id).limit(1))
 
 
-def _take(session, submission_id: int) -> str | None:
+def _take(session, submission_id: int, lease: Lease) -> str | None:
     claim = uuid.uuid4().hex
+    now = utcnow()
     taken = session.execute(
         update(Submission).where(Submission.id == submission_id, Submission.status == QUEUED)
-        .values(status=RUNNING, claim=claim, attempts=Submission.attempts + 1, started_at=utcnow())
+        .values(status=RUNNING, claim=claim, attempts=Submission.attempts + 1, started_at=now,
+                lease_owner=lease.owner, lease_expires_at=lease.expiry(now), claim_inprocess=lease.inprocess)
         .execution_options(synchronize_session=False))
     return claim if taken.rowcount == 1 else None
 
 
-def claim_next(db: Database) -> tuple[int, str] | None:
+def claim_next(db: Database, lease: Lease | None = None) -> tuple[int, str] | None:
     """Claim the next submission to grade: ``(id, claim)``, or None when the queue is empty."""
+    lease = lease or Lease()
     for _ in range(CLAIM_TRIES):
         with db.write_session() as session:
             candidate = session.scalar(_next_candidate())
             if candidate is None:
                 return None
-            claim = _take(session, candidate)
+            claim = _take(session, candidate, lease)
         if claim is not None:
             return candidate, claim
     return None
 
 
-def claim(db: Database, submission_id: int) -> str | None:
+def claim(db: Database, submission_id: int, lease: Lease | None = None) -> str | None:
     """Claim one given submission if it is queued (for a task that grades it by id)."""
     with db.write_session() as session:
-        return _take(session, submission_id)
+        return _take(session, submission_id, lease or Lease())
+
+
+def heartbeat(db: Database, lease: Lease) -> int:
+    """Renew the lease of every claim ``lease.owner`` holds; returns how many."""
+    with db.write_session() as session:
+        renewed = session.execute(update(Submission).where(Submission.status == RUNNING,
+                                                           Submission.lease_owner == lease.owner)
+                                  .values(lease_expires_at=lease.expiry())
+                                  .execution_options(synchronize_session=False))
+        return int(renewed.rowcount or 0)
 
 
 def load_job(db: Database, submission_id: int, claim: str) -> Job | None:
@@ -90,7 +164,8 @@ def load_job(db: Database, submission_id: int, claim: str) -> Job | None:
         if sub is None or sub.status != RUNNING or sub.claim != claim:
             return None
         return Job(submission_id=sub.id, claim=claim, exercise=sub.exercise, filename=sub.filename,
-                   content=sub.content, seed=sub.next_seed, attempts=sub.attempts, regrade=sub.priority > 0,
+                   content=sub.content, seed=sub.next_seed, attempts=sub.attempts, failures=sub.failures,
+                   regrade=sub.priority > 0,
                    regrade_batch_id=sub.regrade_batch_id, queued_at=sub.queued_at,
                    started_at=sub.started_at or utcnow())
 
@@ -113,7 +188,7 @@ def store_report(session, sub: Submission, report: Report, *, status: str, trigg
         note=note))
     sub.status = status
     sub.finished_at = utcnow()
-    sub.claim = None
+    sub.claim = sub.lease_owner = sub.lease_expires_at = None
     sub.next_seed = None
 
 
@@ -127,11 +202,12 @@ def finish(db: Database, job: Job, report: Report, *, status: str = DONE, note: 
         return True
 
 
-def release(db: Database, submission_id: int, claim: str, *, count_attempt: bool) -> bool:
-    """Put a claimed submission back in the queue (shutdown, or a retry after an error)."""
-    values = {"status": QUEUED, "claim": None, "started_at": None}
-    if not count_attempt:
-        values["attempts"] = Submission.attempts - 1
+def release(db: Database, submission_id: int, claim: str, *, count_failure: bool) -> bool:
+    """Put a claimed submission back in the queue (shutdown, the runner unavailable, or a retry
+    after an error); ``count_failure``: the error counts toward ``max_attempts``."""
+    values = {"status": QUEUED, "claim": None, "started_at": None, "lease_owner": None, "lease_expires_at": None}
+    if count_failure:
+        values["failures"] = Submission.failures + 1
     with db.write_session() as session:
         done = session.execute(update(Submission).where(Submission.id == submission_id, Submission.claim == claim,
                                                         Submission.status == RUNNING)
@@ -139,27 +215,46 @@ def release(db: Database, submission_id: int, claim: str, *, count_attempt: bool
         return done.rowcount == 1
 
 
-def interrupted(db: Database) -> list[tuple[int, str, int]]:
-    """Submissions left ``running`` by a service that died: ``(id, exercise, attempts)``."""
+def _is_stale(now: datetime, every_running: bool = False):
+    if every_running:
+        return Submission.status == RUNNING
+    return (Submission.status == RUNNING) & or_(Submission.lease_expires_at.is_(None),
+                                                Submission.lease_expires_at < now)
+
+
+def stale(db: Database, *, exclude_owner: str | None = None, every_running: bool = False) -> list[Stale]:
+    """Claims whose lease has expired (a holder that died, or lost the database for longer than a lease);
+    ``every_running``: every claim but ``exclude_owner``'s (when no other process can hold one)."""
+    condition = _is_stale(utcnow(), every_running)
+    if exclude_owner is not None:
+        condition &= or_(Submission.lease_owner.is_(None), Submission.lease_owner != exclude_owner)
     with db.session() as session:
-        return [tuple(r) for r in session.execute(
-            select(Submission.id, Submission.exercise, Submission.attempts).where(Submission.status == RUNNING)
-            .order_by(Submission.id))]
+        rows = session.execute(select(Submission.id, Submission.exercise, Submission.failures,
+                                      Submission.claim_inprocess).where(condition).order_by(Submission.id))
+        return [Stale(int(i), e, int(f), bool(p)) for i, e, f, p in rows]
 
 
-def requeue_interrupted(db: Database, submission_id: int) -> None:
+def requeue_stale(db: Database, submission_id: int, *, count_failure: bool, every_running: bool = False) -> bool:
+    """Queue a stale claim's submission again, if its lease is still expired (not renewed meanwhile)."""
+    values = {"status": QUEUED, "claim": None, "started_at": None, "lease_owner": None, "lease_expires_at": None}
+    if count_failure:
+        values["failures"] = Submission.failures + 1
     with db.write_session() as session:
-        session.execute(update(Submission).where(Submission.id == submission_id, Submission.status == RUNNING)
-                        .values(status=QUEUED, claim=None, started_at=None)
-                        .execution_options(synchronize_session=False))
+        done = session.execute(update(Submission).where(Submission.id == submission_id,
+                                                        _is_stale(utcnow(), every_running))
+                               .values(**values).execution_options(synchronize_session=False))
+        return done.rowcount == 1
 
 
-def fail_interrupted(db: Database, submission_id: int, report: Report, note: str) -> bool:
-    """End an interrupted submission with ``report`` (status ``failed``)."""
+def fail_stale(db: Database, submission_id: int, report: Report, note: str, *, every_running: bool = False) -> bool:
+    """End a stale claim's submission with ``report`` (status ``failed``), if its lease is still expired."""
     with db.write_session() as session:
         sub = locked(session, submission_id)
         if sub is None or sub.status != RUNNING:
             return False
+        if not every_running and sub.lease_expires_at is not None and sub.lease_expires_at >= utcnow():
+            return False
+        sub.failures += 1
         store_report(session, sub, report, status=FAILED, trigger="recovery", note=note)
         return True
 
@@ -173,3 +268,14 @@ def depth(db: Database) -> dict[str, int]:
 
 def queued_count(session) -> int:
     return int(session.scalar(select(func.count()).select_from(Submission).where(Submission.status == QUEUED)))
+
+
+def finished_among(db: Database, submission_ids: list[int]) -> set[int]:
+    """Which of these submissions are ``done`` or ``failed`` now (one query, for the long-poll watcher)."""
+    found: set[int] = set()
+    with db.session() as session:
+        for start in range(0, len(submission_ids), 500):
+            chunk = submission_ids[start:start + 500]
+            found.update(session.scalars(select(Submission.id).where(Submission.id.in_(chunk),
+                                                                     Submission.status.in_((DONE, FAILED)))))
+    return found

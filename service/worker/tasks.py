@@ -29,9 +29,10 @@ from .metrics import Metrics
 
 log = logging.getLogger("nngrade.worker")
 
-CRASHED_MESSAGE = ("Grading this submission stopped the grading worker {n} times, so it was not tried again. "
-                   "Look for code that ends the process (os._exit, signals) or exhausts the machine, "
-                   "and submit again.")
+#: Only with the in-process runner, where the student's code runs inside the grading process.
+CRASHED_MESSAGE = ("Grading this submission stopped the grading process {n} times, so it was not tried again. "
+                   "This service runs your code inside that process (no sandbox): look for code that ends the "
+                   "process (os._exit, signals) or exhausts the machine, and submit again.")
 ERROR_MESSAGE = ("The grading service could not grade this submission ({error}); this is not a mistake in your "
                  "code. Your instructor can regrade it.")
 
@@ -49,19 +50,32 @@ class GradingContext:
     #: Why the runner last refused to run code (RunnerUnavailable), until a grading succeeds again.
     unavailable: str | None = None
     _serial: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: True while this process holds the only claim on the database (the SQLite data directory's lock).
+    sole_holder: bool = False
+    _lease: queue.Lease | None = field(default=None, repr=False)
 
     def get_runner(self) -> Runner:
         if self.runner is None:
             self.runner = default_runner(self.settings)
         return self.runner
 
+    @property
+    def runs_in_process(self) -> bool:
+        """Student code runs in this process (the in-process runner), so it can end the process."""
+        return tuple(getattr(self.get_runner(), "isolation", ())) == ("none",)
+
+    @property
+    def lease(self) -> queue.Lease:
+        """This process's claims: their owner, lease length, and whether student code runs here."""
+        if self._lease is None:
+            self._lease = queue.Lease(seconds=self.settings.lease_seconds, inprocess=self.runs_in_process)
+        return self._lease
+
     def exclusive(self) -> contextlib.AbstractContextManager:
         """Held by a worker from claiming a submission to storing its report when the runner is
         in-process: such grading shares this interpreter (warning filters, sys.modules), and a
         submission that takes the process down must not cost the attempt of others merely claimed."""
-        if tuple(getattr(self.get_runner(), "isolation", ())) == ("none",):
-            return self._serial
-        return contextlib.nullcontext()
+        return self._serial if self.runs_in_process else contextlib.nullcontext()
 
     @property
     def isolation(self) -> list[str]:
@@ -135,7 +149,7 @@ def grade_submission(submission_id: int, *, claim: str | None = None,
     """
     ctx = context or default_context()
     if claim is None:
-        claim = queue.claim(ctx.db, submission_id)
+        claim = queue.claim(ctx.db, submission_id, ctx.lease)
         if claim is None:
             return None
     job = queue.load_job(ctx.db, submission_id, claim)
@@ -144,19 +158,19 @@ def grade_submission(submission_id: int, *, claim: str | None = None,
     started = time.monotonic()
     status, note = DONE, ""
     try:
-        if job.attempts > ctx.settings.max_attempts:  # put back after errors outside the grading itself
-            raise RuntimeError(f"gave up after {job.attempts - 1} attempts")
+        if job.failures >= ctx.settings.max_attempts:  # put back after errors outside the grading itself
+            raise RuntimeError(f"gave up after {job.failures} failed attempts")
         report = _run(job, ctx)
         ctx.unavailable = None
     except RunnerUnavailable as exc:  # no sandbox to run untrusted code in: wait, do not fail the student
         ctx.unavailable = f"{type(exc).__name__}: {exc}"
         log.error("cannot grade submission %s now: %s", submission_id, ctx.unavailable)
-        queue.release(ctx.db, submission_id, claim, count_attempt=False)
+        queue.release(ctx.db, submission_id, claim, count_failure=False)
         return QUEUED
     except Exception as exc:
         log.exception("grading submission %s failed (attempt %s)", submission_id, job.attempts)
-        if job.attempts < ctx.settings.max_attempts:
-            queue.release(ctx.db, submission_id, claim, count_attempt=True)
+        if job.failures + 1 < ctx.settings.max_attempts:
+            queue.release(ctx.db, submission_id, claim, count_failure=True)
             return QUEUED
         status, note = FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         report = failure_report(job.exercise, "grader-error", ERROR_MESSAGE.format(error=type(exc).__name__),
@@ -174,21 +188,30 @@ def grade_submission(submission_id: int, *, claim: str | None = None,
 
 
 def recover_interrupted(ctx: GradingContext) -> tuple[list[int], list[int]]:
-    """At start: requeue submissions a dead service left ``running``; fail with ``crashed`` those
-    that have already stopped a worker ``max_attempts`` times.  Returns (requeued, failed)."""
+    """Take back the claims of holders that are gone: requeue their submissions, or fail with
+    ``crashed`` those whose holder ran student code in itself and died ``max_attempts`` times.
+
+    A claim is stale once its lease has expired, or at once when ``ctx.sole_holder`` (this
+    process holds the SQLite data directory's lock, so no other process can hold a claim).
+    With a sandbox, a submission cannot end the grading process: a death there is the
+    service's, never counted toward ``max_attempts``.  Returns (requeued, failed).
+    """
     requeued, failed = [], []
-    for submission_id, exercise, attempts in queue.interrupted(ctx.db):
-        if attempts >= ctx.settings.max_attempts:
-            report = failure_report(exercise, "crashed", CRASHED_MESSAGE.format(n=attempts), isolation=ctx.isolation)
-            if queue.fail_interrupted(ctx.db, submission_id, report, note=f"interrupted {attempts} times"):
-                failed.append(submission_id)
-                ctx.metrics.observe_grading(exercise, seconds=0.0, queue_wait=0.0, status=FAILED,
+    for stale in queue.stale(ctx.db, exclude_owner=ctx.lease.owner, every_running=ctx.sole_holder):
+        failures = stale.failures + 1 if stale.inprocess else stale.failures
+        if stale.inprocess and failures >= ctx.settings.max_attempts:
+            report = failure_report(stale.exercise, "crashed", CRASHED_MESSAGE.format(n=failures),
+                                    isolation=ctx.isolation)
+            if queue.fail_stale(ctx.db, stale.submission_id, report, note=f"interrupted {failures} times",
+                                every_running=ctx.sole_holder):
+                failed.append(stale.submission_id)
+                ctx.metrics.observe_grading(stale.exercise, seconds=0.0, queue_wait=0.0, status=FAILED,
                                             outcomes=[t.outcome for t in report.tests], diagnoses=report.diagnoses)
-                ctx.finished(submission_id)
-        else:
-            queue.requeue_interrupted(ctx.db, submission_id)
-            requeued.append(submission_id)
+                ctx.finished(stale.submission_id)
+        elif queue.requeue_stale(ctx.db, stale.submission_id, count_failure=stale.inprocess,
+                                 every_running=ctx.sole_holder):
+            requeued.append(stale.submission_id)
     if requeued or failed:
-        log.warning("recovered interrupted gradings at %s: requeued %s, failed as crashed %s",
+        log.warning("took back stale claims at %s: requeued %s, failed as crashed %s",
                     utcnow().isoformat(timespec="seconds"), requeued, failed)
     return requeued, failed

@@ -173,7 +173,8 @@ class Service:
         self.db_url = db_url
         self.port = free_port()
         self.settings = {"data_dir": workdir / "data", "database_url": db_url, "port": self.port,
-                         "host": "127.0.0.1", "log_level": "warning", "poll_interval": 0.2, **settings}
+                         "host": "127.0.0.1", "log_level": "warning", "poll_interval": 0.2, "lease_seconds": 3,
+                         **settings}
         if db_url.startswith("sqlite"):
             self.settings.pop("database_url")
             self.settings["data_dir"] = pathlib.Path(make_url(db_url).database).parent

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import secrets
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 import exercises
 import nngrade
@@ -14,6 +16,7 @@ from service.grading import references_available
 from service.worker import queue
 
 from ..deps import ServiceState, State
+from ..errors import ApiError
 from ..schemas import Check, Health, Ready
 
 log = logging.getLogger("nngrade.api")
@@ -43,6 +46,22 @@ def runner_check(state: ServiceState) -> Check:
     return Check(ok=ok and refused is None, detail=f"{refused}; {detail}" if refused else detail)
 
 
+def database_check(state: ServiceState) -> Check:
+    name = state.db.engine.dialect.name
+    try:
+        state.db.ping()
+    except Exception as exc:
+        return Check(ok=False, detail=f"{name}: unreachable: {type(exc).__name__}")
+    try:
+        if not is_current(state.db):
+            return Check(ok=False, detail=f"{name}: the schema is not migrated (run `nngrade db upgrade`)")
+        state.db.probe_write()
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200] if str(exc) else ""
+        return Check(ok=False, detail=f"{name}: cannot write: {type(exc).__name__}: {reason}")
+    return Check(ok=True, detail=name)
+
+
 @router.get("/healthz", response_model=Health, summary="Alive")
 async def healthz(state: State) -> Health:
     return Health(status="ok", version=nngrade.__version__, runner=state.settings.runner, isolation=isolation(state))
@@ -50,16 +69,10 @@ async def healthz(state: State) -> Health:
 
 @router.get("/readyz", response_model=Ready, summary="Ready to grade", responses={503: {"model": Ready}})
 def readyz(state: State, response: Response) -> Ready:
-    """The database is reachable and migrated, the sandbox pool is ready, workers run, references are
-    installed; 503 with the same body otherwise."""
+    """The database is reachable, migrated and takes writes, the sandbox pool is ready, workers run,
+    references are installed; 503 with the same body otherwise."""
     checks: dict[str, Check] = {}
-    try:
-        state.db.ping()
-        checks["database"] = Check(ok=is_current(state.db), detail=state.db.engine.dialect.name)
-        if not checks["database"].ok:
-            checks["database"].detail += ": the schema is not migrated (run `nngrade db upgrade`)"
-    except Exception as exc:
-        checks["database"] = Check(ok=False, detail=f"unreachable: {type(exc).__name__}")
+    checks["database"] = database_check(state)
     checks["sandbox"] = runner_check(state)
     if state.pool is not None:
         alive = state.pool.alive
@@ -74,9 +87,34 @@ def readyz(state: State, response: Response) -> Ready:
     return Ready(ready=ready, checks=checks, isolation=isolation(state))
 
 
+def _loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def metrics_allowed(state: ServiceState, request: Request) -> None:
+    """Loopback clients read /metrics freely; others need ``Authorization: Bearer <metrics_token>``."""
+    if _loopback(request):
+        return
+    expected = state.settings.metrics_token
+    if not expected:
+        raise ApiError(403, "metrics-loopback-only", "/metrics answers loopback clients only; set "
+                       "NNGRADE_METRICS_TOKEN to let a scraper elsewhere read it with that bearer token.")
+    given = request.headers.get("authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), expected.encode()):
+        raise ApiError(401, "invalid-metrics-token", "/metrics needs `Authorization: Bearer <NNGRADE_METRICS_TOKEN>` "
+                       "from this address.", headers={"WWW-Authenticate": "Bearer"})
+
+
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics",
-            responses={200: {"content": {"text/plain": {}}}})
-def metrics(state: State) -> Response:
+            responses={200: {"content": {"text/plain": {}}}, 401: {"description": "Wrong metrics token"},
+                       403: {"description": "Not loopback, and no metrics token set"}})
+def metrics(state: State, request: Request) -> Response:
+    metrics_allowed(state, request)
     gauges = []
     try:
         depth = queue.depth(state.db)
@@ -85,12 +123,14 @@ def metrics(state: State) -> Response:
             gauges.append(("nngrade_submissions", "Submissions by state (queued is the queue depth).",
                            {"status": status}, count))
         gauges.append(("nngrade_database_up", "1 if the database answered this scrape.", {}, 1))
-    except Exception:
-        log.exception("metrics: the database did not answer")
+    except Exception as exc:
+        log.warning("metrics: the database did not answer: %s", type(exc).__name__)
         gauges.append(("nngrade_database_up", "1 if the database answered this scrape.", {}, 0))
     if state.pool is not None:
         gauges.append(("nngrade_workers", "Grading workers of this process.", {"state": "alive"}, state.pool.alive))
         gauges.append(("nngrade_workers", "Grading workers of this process.", {"state": "busy"}, state.pool.busy))
+    gauges.append(("nngrade_long_polls", "Requests of this process waiting for a report (?wait=).", {},
+                   state.hub.waiting))
     runner = runner_check(state)
     gauges.append(("nngrade_sandbox_ready", "1 if the sandbox pool is ready.", {}, int(runner.ok)))
     return Response(state.context.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")

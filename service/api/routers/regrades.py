@@ -9,8 +9,9 @@ from fastapi import APIRouter, Body, Path, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
-from service.db import DONE, FAILED, QUEUED, RUNNING, GradingReport, RegradeBatch, Submission
+from service.db import QUEUED, RUNNING, GradingReport, RegradeBatch, Submission
 from service.db.models import utcnow
+from service.worker import queue as grading_queue
 
 from ..deps import Instructor, ServiceState, State
 from ..errors import ApiError, documented
@@ -38,9 +39,6 @@ def queue_regrade(state: ServiceState, *, user_id: int, exercise: str, submissio
         queued = skipped = 0
         now = utcnow()
         for sub in subs:
-            if sub.status not in (DONE, FAILED):
-                skipped += 1
-                continue
             if request.seed is not None:
                 seed = request.seed
             elif request.new_seed:
@@ -48,13 +46,13 @@ def queue_regrade(state: ServiceState, *, user_id: int, exercise: str, submissio
             else:
                 current = current_report(session, sub.id)
                 seed = current.seed if current is not None else None
-            sub.status, sub.priority, sub.attempts, sub.claim = QUEUED, 1, 0, None
-            sub.next_seed, sub.regrade_batch_id, sub.queued_at = seed, batch.id, now
-            sub.started_at = sub.finished_at = None
-            queued += 1
+            if grading_queue.requeue_for_regrade(sub, seed=seed, batch_id=batch.id, now=now):
+                queued += 1
+            else:  # queued or being graded already
+                skipped += 1
         batch.total = queued
-    if state.pool is not None and queued:
-        state.pool.wake()
+    if queued:
+        state.enqueued()
     return batch, queued, skipped
 
 

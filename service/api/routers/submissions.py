@@ -7,6 +7,7 @@ import hashlib
 import math
 import re
 import time
+import unicodedata
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Annotated
@@ -21,10 +22,10 @@ from starlette.formparsers import MultiPartException
 
 from graders.framework.report import Report
 from service.course.assignments import Course
-from service.db import DONE, FAILED, QUEUED, GradingReport, Submission, User
+from service.db import DONE, FAILED, GradingReport, Submission, User
 from service.db.models import utcnow
 from service.submission_file import UnreadableSubmission, source_from_file
-from service.worker.queue import queued_count
+from service.worker import queue
 
 from ..course import admit, submission_timing
 from ..deps import DB, Principal, ServiceState, State
@@ -38,7 +39,9 @@ router = APIRouter(tags=["submissions"], responses=documented(401, 404, 422))
 
 ID = Annotated[int, Path(ge=1, le=2**31 - 1, description="Submission id.")]
 TERMINAL = (DONE, FAILED)
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Unicode categories a filename loses: controls, format characters (bidi overrides such as U+202E,
+#: which show "\u202egnp.py" as "yp.png", zero-width ones), line and paragraph separators, surrogates.
+UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 MULTIPART_SCHEMA = {
     "type": "object",
     "required": ["exercise", "file"],
@@ -50,8 +53,9 @@ MULTIPART_SCHEMA = {
 
 
 def clean_filename(name: str | None) -> str:
-    """The base name only, without control characters, at most 100 characters."""
-    base = PurePosixPath(CONTROL.sub("", (name or "").replace("\\", "/"))).name.strip()
+    """The base name only, without control, format (bidi) or separator characters, at most 100 characters."""
+    printable = "".join(c for c in (name or "") if unicodedata.category(c) not in UNPRINTABLE)
+    base = PurePosixPath(printable.replace("\\", "/")).name.strip()
     if len(base) > 100:
         stem, dot, ext = base.rpartition(".")
         base = (stem[: 90] + dot + ext[:9]) if dot else base[:100]
@@ -107,58 +111,88 @@ def _retry_after_queue(state: ServiceState, queued: int) -> int:
     return int(min(300, max(1, math.ceil(queued * mean / workers / 10))))
 
 
+def _check_limits(session, state: ServiceState, user: Principal, now: datetime) -> None:
+    """Raise 429 (the student's rate limit) or 503 (the queue is full), with Retry-After."""
+    limit = state.settings.rate_limit
+    if limit and not user.instructor:
+        window = now - timedelta(minutes=1)
+        recent = list(session.scalars(
+            select(Submission.created_at).where(Submission.user_id == user.id, Submission.created_at > window)
+            .order_by(Submission.created_at).limit(limit)))
+        if len(recent) >= limit:
+            state.context.metrics.refuse("rate-limit")
+            wait = max(1, math.ceil((recent[0] - window).total_seconds()))
+            raise ApiError(429, "rate-limited", f"At most {limit} submissions a minute; try again in "
+                           f"{wait} s.", headers={"Retry-After": str(wait)})
+    queued = queue.queued_count(session)
+    if queued >= state.settings.queue_max:
+        state.context.metrics.refuse("queue-full")
+        wait = _retry_after_queue(state, queued)
+        raise ApiError(503, "queue-full", f"The grading queue is full ({queued} waiting); try again in "
+                       f"{wait} s.", headers={"Retry-After": str(wait)})
+
+
+def _request_hash(exercise: str, filename: str, sha256: str) -> str:
+    return hashlib.sha256(f"{exercise}\0{filename}\0{sha256}".encode()).hexdigest()
+
+
+def _existing(session, user: Principal, idempotency_key: str | None, request_hash: str) -> Submission | None:
+    """The submission an earlier request with this Idempotency-Key made; 409 if it was another request."""
+    if idempotency_key is None:
+        return None
+    sub = session.scalar(select(Submission).where(Submission.user_id == user.id,
+                                                  Submission.idempotency_key == idempotency_key))
+    if sub is not None and sub.request_sha256 != request_hash:
+        raise ApiError(409, "idempotency-key-reused",
+                       "This Idempotency-Key was used for a different submission; use a new key.")
+    return sub
+
+
+def _admit(state: ServiceState, user: Principal, exercise: str, filename: str, data: bytes,
+           idempotency_key: str | None) -> Submission | None:
+    """Before reading the file: the submission a retry names, or None once the limits allow a new one
+    (429/503 otherwise).  Cheap, so a refused student costs no parsing; :func:`_accept` checks again."""
+    request_hash = _request_hash(exercise, filename, hashlib.sha256(data).hexdigest())
+    with state.db.session() as session:
+        found = _existing(session, user, idempotency_key, request_hash)
+        if found is None:
+            now = utcnow()
+            admit(session, user, exercise, now)  # a closed assignment is refused before any parsing too
+            _check_limits(session, state, user, now)
+        return found
+
+
 def _accept(state: ServiceState, user: Principal, exercise: str, filename: str, data: bytes,
             idempotency_key: str | None) -> Submission:
     """Commit the submission (bytes and hash) to the queue, or raise 409/429/503."""
     sha256 = hashlib.sha256(data).hexdigest()
-    request_hash = hashlib.sha256(f"{exercise}\0{filename}\0{sha256}".encode()).hexdigest()
-
-    def existing(session) -> Submission | None:
-        if idempotency_key is None:
-            return None
-        sub = session.scalar(select(Submission).where(Submission.user_id == user.id,
-                                                      Submission.idempotency_key == idempotency_key))
-        if sub is not None and sub.request_sha256 != request_hash:
-            raise ApiError(409, "idempotency-key-reused",
-                           "This Idempotency-Key was used for a different submission; use a new key.")
-        return sub
-
+    request_hash = _request_hash(exercise, filename, sha256)
     try:
         with state.db.write_session(exclusive=True) as session:  # the counts below hold until the insert
-            found = existing(session)
+            found = _existing(session, user, idempotency_key, request_hash)
             if found is not None:
                 return found
             now = utcnow()
             admit(session, user, exercise, now)  # the course's dates and attempt cap
-            limit = state.settings.rate_limit
-            if limit and not user.instructor:
-                window = now - timedelta(minutes=1)
-                recent = list(session.scalars(
-                    select(Submission.created_at).where(Submission.user_id == user.id, Submission.created_at > window)
-                    .order_by(Submission.created_at).limit(limit)))
-                if len(recent) >= limit:
-                    state.context.metrics.refuse("rate-limit")
-                    wait = max(1, math.ceil((recent[0] - window).total_seconds()))
-                    raise ApiError(429, "rate-limited", f"At most {limit} submissions a minute; try again in "
-                                   f"{wait} s.", headers={"Retry-After": str(wait)})
-            queued = queued_count(session)
-            if queued >= state.settings.queue_max:
-                state.context.metrics.refuse("queue-full")
-                wait = _retry_after_queue(state, queued)
-                raise ApiError(503, "queue-full", f"The grading queue is full ({queued} waiting); try again in "
-                               f"{wait} s.", headers={"Retry-After": str(wait)})
-            sub = Submission(user_id=user.id, exercise=exercise, filename=filename, content=data, size=len(data),
-                             sha256=sha256, created_at=now, queued_at=now, status=QUEUED,
-                             idempotency_key=idempotency_key, request_sha256=request_hash)
-            session.add(sub)
-            session.flush()
-            return sub
+            _check_limits(session, state, user, now)
+            return queue.enqueue(session, user_id=user.id, exercise=exercise, filename=filename, content=data,
+                                 sha256=sha256, idempotency_key=idempotency_key, request_sha256=request_hash,
+                                 now=now)
     except IntegrityError:  # a concurrent retry with the same Idempotency-Key won the race
         with state.db.session() as session:
-            found = existing(session)
+            found = _existing(session, user, idempotency_key, request_hash)
             if found is None:
                 raise
             return found
+
+
+def _single(form, name: str):
+    """The one value of form field ``name``: None if absent, 422 if given more than once."""
+    values = form.getlist(name)
+    if len(values) > 1:
+        raise ApiError(422, "duplicate-field", f"The form has {len(values)} {name!r} fields; send exactly one "
+                                               f"`exercise` and one `file`.")
+    return values[0] if values else None
 
 
 async def _read_upload(request: Request, limit: int) -> tuple[str, str, bytes]:
@@ -168,11 +202,11 @@ async def _read_upload(request: Request, limit: int) -> tuple[str, str, bytes]:
             form = await request.form(max_files=4, max_fields=20)
         except MultiPartException as exc:
             raise ApiError(422, "invalid-multipart", f"The multipart body cannot be read: {exc.message}") from None
-        missing = [f for f in ("exercise", "file") if form.get(f) is None]
+        exercise, upload = _single(form, "exercise"), _single(form, "file")
+        missing = [name for name, value in (("exercise", exercise), ("file", upload)) if value is None]
         if missing:
             raise ApiError(422, "missing-field", f"The form lacks {' and '.join(repr(m) for m in missing)}: send "
                            f"`exercise` (the exercise id) and `file` (the .py or .ipynb file).")
-        exercise, upload = form.get("exercise"), form.get("file")
         if not isinstance(exercise, str):
             raise ApiError(422, "invalid-field", "`exercise` must be a plain form field, not a file.")
         if not isinstance(upload, UploadFile):
@@ -214,43 +248,47 @@ async def create_submission(
     exercise, filename, data = await _read_upload(request, limit)
     ex = find(exercise)
     if len(data) > limit:
-        raise ApiError(413, "file-too-large", f"{filename} is larger than {limit} bytes, the largest file this "
-                                              f"service accepts.")
-    try:
-        source_from_file(filename, data)
-    except UnreadableSubmission as exc:
-        raise ApiError(422, exc.code, exc.message) from None
-    sub = await run_in_threadpool(_accept, state, user, ex.id, filename, data, idempotency_key)
-    if state.pool is not None:
-        state.pool.wake()
+        raise ApiError(413, "file-too-large", f"{filename} is larger than {limit} bytes ({limit / 2**20:g} MiB), "
+                                              f"the largest file this service accepts.")
+    found = await run_in_threadpool(_admit, state, user, ex.id, filename, data, idempotency_key)
+    if found is None:
+        try:  # off the event loop, within the time budget: /healthz answers meanwhile
+            await run_in_threadpool(source_from_file, filename, data, seconds=state.settings.max_parse_seconds)
+        except UnreadableSubmission as exc:
+            raise ApiError(422, exc.code, exc.message) from None
+        found = await run_in_threadpool(_accept, state, user, ex.id, filename, data, idempotency_key)
+        state.enqueued()
+    sub = found
     location = f"/api/v1/submissions/{sub.id}"
     response.headers["Location"] = location
     return SubmissionAccepted(id=sub.id, status=sub.status, exercise=sub.exercise, filename=sub.filename,
                               size=sub.size, sha256=sub.sha256, created_at=sub.created_at, location=location)
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="A submission and its report")
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="A submission and its report",
+            responses=documented(429))
 async def get_submission(
         submission_id: ID, user: CurrentUser, state: State,
         wait: Annotated[float, Query(ge=0, le=86400, description="Wait up to this many seconds for the report "
                                      "(long-poll; capped by the service).")] = 0.0,
 ) -> SubmissionOut:
     """`status` is `queued`, `running`, `done` or `failed`; once graded, `report` is the contract's report.
-    With `?wait=S` the answer comes as soon as grading ends, or after S seconds."""
+    With `?wait=S` the answer comes as soon as grading ends, or after S seconds; a user may hold a few
+    such requests open at once (429 `too-many-waits` beyond)."""
     deadline = time.monotonic() + min(wait, state.settings.long_poll_max)
-    while True:
-        event = state.hub.register(submission_id)
-        try:
+    if deadline <= time.monotonic():
+        return await run_in_threadpool(read_submission, state, submission_id, user)
+    async with state.hub.wait_for(user.id, submission_id) as finished:  # 429 beyond the cap per user
+        while True:
+            finished.clear()
             out = await run_in_threadpool(read_submission, state, submission_id, user)
             remaining = deadline - time.monotonic()
             if out.status in TERMINAL or remaining <= 0:
                 return out
-            try:
-                await asyncio.wait_for(event.wait(), timeout=min(remaining, 1.0))
+            try:  # woken by this process's workers, or by the hub's one watcher of the database
+                await asyncio.wait_for(finished.wait(), timeout=remaining)
             except asyncio.TimeoutError:
-                pass
-        finally:
-            state.hub.unregister(submission_id, event)
+                return await run_in_threadpool(read_submission, state, submission_id, user)
 
 
 @router.get("/submissions", response_model=SubmissionPage, summary="List submissions")

@@ -72,7 +72,10 @@ def test_a_claim_is_taken_once_and_a_stale_claim_cannot_store(db, context):
     assert queue.claim(db, sid) is None and queue.claim_next(db) is None
     job = queue.load_job(db, sid, claimed[1])
     assert queue.load_job(db, sid, "not-the-claim") is None
-    # the service "died"; recovery requeues it and another worker grades it
+    # a live claim is never taken back; once its holder is gone (the lease expired) it is
+    assert recover_interrupted(context) == ([], [])
+    with db.write_session() as session:
+        session.execute(update(Submission).where(Submission.id == sid).values(lease_expires_at=None))
     assert recover_interrupted(context) == ([sid], [])
     assert grade_submission(sid, context=context) == "done"
     # the first worker wakes up late: its report is refused, the current one stays
@@ -85,11 +88,19 @@ def test_a_claim_is_taken_once_and_a_stale_claim_cannot_store(db, context):
 
 
 def test_recovery_fails_a_submission_that_stopped_its_worker_twice(db, context):
-    once, twice = add(db, "ann", 2)
+    """Only where student code ran in the grading process (in-process runner); with a sandbox, a
+    grading process that died is the service's failure and never counts."""
+    once, twice, sandboxed = add(db, "ann", 3)
     with db.write_session() as session:
-        session.execute(update(Submission).where(Submission.id == once).values(status=RUNNING, attempts=1, claim="a"))
-        session.execute(update(Submission).where(Submission.id == twice).values(status=RUNNING, attempts=2, claim="b"))
-    assert recover_interrupted(context) == ([once], [twice])
+        session.execute(update(Submission).where(Submission.id == once).values(
+            status=RUNNING, attempts=1, claim="a", claim_inprocess=True))
+        session.execute(update(Submission).where(Submission.id == twice).values(
+            status=RUNNING, attempts=2, failures=1, claim="b", claim_inprocess=True))
+        session.execute(update(Submission).where(Submission.id == sandboxed).values(
+            status=RUNNING, attempts=5, failures=1, claim="c", claim_inprocess=False))
+    assert recover_interrupted(context) == ([once, sandboxed], [twice])
+    with db.session() as session:
+        assert session.get(Submission, sandboxed).failures == 1
     with db.session() as session:
         assert session.get(Submission, once).status == QUEUED
         failed = session.get(Submission, twice)
