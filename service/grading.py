@@ -99,7 +99,7 @@ def _grade(ex, source: str, filename: str, *, include_hidden: bool, seed: int | 
 
 
 def grade_file(exercise: str, filename: str, data: bytes, *, include_hidden: bool = False, seed: int | None = None,
-               runner: Runner | None = None, settings: Settings | None = None) -> Report:
+               runner: Runner | None = None, settings: Settings | None = None, feedback: str | None = None) -> Report:
     """Grade an uploaded file's bytes (``.py`` or ``.ipynb``), as :func:`grade` does a source.
 
     The size limit measures the file as uploaded, not the source read from it (a notebook's
@@ -115,7 +115,8 @@ def grade_file(exercise: str, filename: str, data: bytes, *, include_hidden: boo
         source = source_from_file(filename, data, seconds=settings.max_parse_seconds)
     except UnreadableSubmission as exc:
         return rejected(ex.id, ex.version, exc.message)
-    report = _grade(ex, source, filename, include_hidden=include_hidden, seed=seed, runner=runner, settings=settings)
+    report = _grade(ex, source, filename, include_hidden=include_hidden, seed=seed, runner=runner, settings=settings,
+                    feedback=feedback)
     return _one_line_if_nothing_defined(report, filename, source, ex.functions)
 
 
