@@ -65,6 +65,19 @@ class Settings(BaseSettings):
                                                          "and only an expired claim is taken back.")
     poll_interval: float = Field(1.0, gt=0, description="How often idle workers look at the queue, in seconds "
                                                         "(a submission to this process wakes them at once).")
+    # scale-out
+    broker_url: str | None = Field(
+        None, description="Celery broker (RabbitMQ amqp://…, or redis://…). Set, the API sends a grading task per "
+                          "submission to `nngrade worker` processes and grades nothing itself; unset, the embedded "
+                          "default grades in the service process.")
+    celery_queue: str = Field("nngrade", min_length=1, max_length=200, description="The broker queue of grading "
+                                                                                   "tasks.")
+    sweep_interval: float = Field(5.0, gt=0, description="How often the API sends again what the broker never "
+                                                         "took and requeues gradings whose worker died, in seconds.")
+    redispatch_after: float = Field(300.0, gt=0, description="A queued submission dispatched this long ago without "
+                                                             "being claimed is dispatched again, in seconds.")
+    heartbeat_interval: float = Field(5.0, gt=0, description="How often a worker process says it is alive, in "
+                                                             "seconds.")
     auto_migrate: bool = Field(True, description="Apply the database migrations when the service starts.")
     session_secret: SecretStr | None = Field(None, description="Key that signs the dashboard's session cookies; "
                                                                "unset: a random key, so sessions end at restart.")
@@ -76,6 +89,11 @@ class Settings(BaseSettings):
         return Limits(cpu_seconds=self.max_cpu_seconds, wall_seconds=self.max_wall_seconds,
                       call_seconds=self.max_wall_seconds, memory_mb=self.max_memory_mb,
                       output_kb=self.max_output_kb, processes=64)
+
+    @property
+    def grades_here(self) -> bool:
+        """Whether the service process runs grading workers itself (never when a broker is set)."""
+        return self.grade_in_process and self.broker_url is None
 
     @property
     def disabled_layers(self) -> frozenset[str]:

@@ -16,7 +16,8 @@ from service.config import Settings, get_settings
 from service.db import Database, lock
 from service.db.engine import masked_url
 from service.db.migrate import upgrade
-from service.worker import GradingContext, WorkerPool, queue
+from service.worker import GradingContext, WorkerPool, queue, recover_interrupted
+from service.worker.dispatch import CeleryDispatcher, LocalDispatcher, Sweeper
 
 from . import errors
 from .deps import ServiceState
@@ -45,14 +46,17 @@ def worker_count(settings: Settings) -> int:
 
 
 def _start(state: ServiceState) -> None:
-    """Lock the SQLite data directory, migrate, open the runner, take back the claims of dead holders
-    and start the workers (blocking)."""
+    """Lock the SQLite data directory, migrate, then either connect the broker and sweep (Celery mode),
+    or open the runner, take back the claims of dead holders and start the workers (blocking)."""
     settings = state.settings
     if state.db.sqlite_dir is not None:  # one process per SQLite file: then every claim in it is stale
         lock.hold(state.db.sqlite_dir)
         state.context.sole_holder = True
     if settings.auto_migrate:
         upgrade(state.db)
+    if settings.broker_url:
+        _start_broker(state)
+        return
     if not settings.grade_in_process:
         return
     try:
@@ -69,12 +73,35 @@ def _start(state: ServiceState) -> None:
             state.context.unavailable = f"{type(exc).__name__}: {exc}"
             log.error("the sandbox pool did not start: %s", state.context.unavailable)
     state.pool = WorkerPool(state.context, worker_count(settings), poll_interval=settings.poll_interval)
+    state.dispatcher = LocalDispatcher(state.pool.wake)
     requeued, failed = state.pool.start()
     log.info("grading with %d workers (runner %s, isolation %s); recovered %d, failed as crashed %d",
              state.pool.size, settings.runner, ", ".join(state.context.isolation) or "?", len(requeued), len(failed))
 
 
+def _start_broker(state: ServiceState) -> None:
+    """Celery mode: grading happens in ``nngrade worker`` processes; this process sends them the work."""
+    from service.worker.celery_app import make_celery
+
+    settings = state.settings
+    # Workers in other processes hold claims here: only an expired lease makes one stale.
+    state.context.sole_holder = False
+    state.dispatcher = CeleryDispatcher(make_celery(settings), state.db)
+
+    def swept(error: str | None) -> None:
+        state.sweep_error = error
+
+    state.sweeper = Sweeper(state.db, state.dispatcher, interval=settings.sweep_interval,
+                            redispatch_after=settings.redispatch_after,
+                            recover=lambda: recover_interrupted(state.context), on_error=swept)
+    state.sweeper.start()
+    log.info("grading through the broker %s (queue %s)", masked_url(settings.broker_url), settings.celery_queue)
+
+
 def _stop(state: ServiceState) -> None:
+    if state.sweeper is not None:
+        state.sweeper.stop()
+    state.dispatcher.close()
     if state.pool is not None:
         released = state.pool.stop(SHUTDOWN_GRACE)
         if released:

@@ -14,6 +14,7 @@ from service.config import Settings
 from service.db import Database
 from service.db.tokens import authenticate
 from service.worker import GradingContext, WorkerPool
+from service.worker.dispatch import Dispatcher, LocalDispatcher, Sweeper
 
 from .errors import ApiError
 from .waiting import CompletionHub
@@ -29,15 +30,23 @@ class ServiceState:
     hub: CompletionHub = field(default_factory=CompletionHub)
     pool: WorkerPool | None = None
     runner_error: str | None = None
+    #: Says that submissions wait in the queue: wakes ``pool``, or sends Celery tasks.
+    dispatcher: Dispatcher = field(default_factory=LocalDispatcher)
+    sweeper: Sweeper | None = None
+    #: Why the last sweep failed (None once a sweep succeeds).
+    sweep_error: str | None = None
+    #: Celery mode: the sandbox layers every live worker has (as /readyz last saw them).
+    worker_isolation: list[str] = field(default_factory=list)
 
     @property
     def runner(self):
         return self.context.runner
 
-    def enqueued(self) -> None:
-        """New work is in the queue: wake this process's workers (others see it at their next poll)."""
-        if self.pool is not None:
-            self.pool.wake()
+    def enqueued(self, submission_ids: list[int]) -> None:
+        """These submissions were committed to the queue: tell the graders (wake this process's workers,
+        or send Celery tasks).  Never raises for a broker that is away: the sweeper sends them later."""
+        if submission_ids:
+            self.dispatcher.dispatch(submission_ids)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from . import server  # noqa: E402,F401  (registers serve, db, config)
 from . import tokens  # noqa: E402,F401  (registers token)
 from . import client  # noqa: E402,F401  (registers submit)
 from . import course  # noqa: E402,F401  (registers assignment, extension, roster, status, gradebook, regrade, submissions)
+from . import worker  # noqa: E402,F401  (registers worker)
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ def effective(settings: Settings) -> dict[str, Any]:
 
     shown: dict[str, Any] = {}
     for name, value in settings.model_dump(mode="json").items():
-        if name == "database_url" and value:
+        if name.endswith("_url") and value:
             value = masked_url(value)
         elif any(word in name for word in SECRET_WORDS) and value:
             value = "***"

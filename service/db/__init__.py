@@ -5,7 +5,8 @@ SQLite in WAL mode in ``NNGRADE_DATA_DIR`` by default; PostgreSQL with
 """
 
 from .engine import Database, masked_url
-from .models import DONE, FAILED, QUEUED, ROLES, RUNNING, STATUSES, GradingReport, RegradeBatch, Submission, Token, User
+from .models import (DONE, FAILED, QUEUED, ROLES, RUNNING, STATUSES, GradingReport, RegradeBatch, Submission, Token,
+                     User, WorkerProcess)
 
 __all__ = ["DONE", "FAILED", "QUEUED", "ROLES", "RUNNING", "STATUSES", "Database", "GradingReport", "RegradeBatch",
-           "Submission", "Token", "User", "masked_url"]
+           "Submission", "Token", "User", "WorkerProcess", "masked_url"]

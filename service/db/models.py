@@ -8,6 +8,7 @@
 * :class:`RegradeBatch` — a bulk regrade, so its progress can be followed.
 * :class:`Assignment`, :class:`Extension`, :class:`RosterEntry` — the course (``service.course``): an
   exercise's dates and late policy, one student's own dates, and the roster with the LMS's ids.
+* :class:`WorkerProcess` — a running ``nngrade worker`` process and when it was last seen.
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ class Submission(Base):
     next_seed: Mapped[int | None] = mapped_column(BigInteger, default=None)
     regrade_batch_id: Mapped[int | None] = mapped_column(ForeignKey("regrade_batches.id"), default=None,
                                                          index=True)
+    #: When a grading task for the queued submission was last sent to the broker (Celery mode).
+    dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -228,3 +231,18 @@ class RosterEntry(Base):
     removed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class WorkerProcess(Base):
+    """A ``nngrade worker`` process, refreshed every ``interval`` seconds while it runs."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int] = mapped_column(Integer)
+    isolation: Mapped[list[str]] = mapped_column(default=list)
+    interval: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -25,7 +25,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import lazyload
@@ -100,7 +100,7 @@ def requeue_for_regrade(sub: Submission, *, seed: int | None, batch_id: int, now
     if sub.status not in (DONE, FAILED):
         return False
     sub.status, sub.priority, sub.attempts, sub.failures, sub.claim = QUEUED, 1, 0, 0, None
-    sub.lease_owner = sub.lease_expires_at = None
+    sub.lease_owner = sub.lease_expires_at = sub.dispatched_at = None
     sub.next_seed, sub.regrade_batch_id, sub.queued_at = seed, batch_id, now or utcnow()
     sub.started_at = sub.finished_at = None
     return True
@@ -205,7 +205,8 @@ def finish(db: Database, job: Job, report: Report, *, status: str = DONE, note: 
 def release(db: Database, submission_id: int, claim: str, *, count_failure: bool) -> bool:
     """Put a claimed submission back in the queue (shutdown, the runner unavailable, or a retry
     after an error); ``count_failure``: the error counts toward ``max_attempts``."""
-    values = {"status": QUEUED, "claim": None, "started_at": None, "lease_owner": None, "lease_expires_at": None}
+    values = {"status": QUEUED, "claim": None, "started_at": None, "lease_owner": None, "lease_expires_at": None,
+              "dispatched_at": None}
     if count_failure:
         values["failures"] = Submission.failures + 1
     with db.write_session() as session:
@@ -236,7 +237,8 @@ def stale(db: Database, *, exclude_owner: str | None = None, every_running: bool
 
 def requeue_stale(db: Database, submission_id: int, *, count_failure: bool, every_running: bool = False) -> bool:
     """Queue a stale claim's submission again, if its lease is still expired (not renewed meanwhile)."""
-    values = {"status": QUEUED, "claim": None, "started_at": None, "lease_owner": None, "lease_expires_at": None}
+    values = {"status": QUEUED, "claim": None, "started_at": None, "lease_owner": None, "lease_expires_at": None,
+              "dispatched_at": None}
     if count_failure:
         values["failures"] = Submission.failures + 1
     with db.write_session() as session:
@@ -279,3 +281,54 @@ def finished_among(db: Database, submission_ids: list[int]) -> set[int]:
             found.update(session.scalars(select(Submission.id).where(Submission.id.in_(chunk),
                                                                      Submission.status.in_((DONE, FAILED)))))
     return found
+
+
+def oldest_queued_seconds(db: Database) -> float:
+    """How long the oldest queued submission has waited (0 when none waits)."""
+    with db.session() as session:
+        oldest = session.scalar(select(func.min(Submission.queued_at)).where(Submission.status == QUEUED))
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None:  # SQLite's aggregate bypasses the column type
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return max(0.0, (utcnow() - oldest).total_seconds())
+
+
+def mark_dispatched(db: Database, submission_ids: list[int]) -> None:
+    """Record that grading tasks for these queued submissions were sent to the broker."""
+    with db.write_session() as session:
+        session.execute(update(Submission).where(Submission.id.in_(submission_ids), Submission.status == QUEUED)
+                        .values(dispatched_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def due_for_dispatch(db: Database, *, older_than: float, limit: int = 1000) -> list[int]:
+    """Queued submissions never dispatched, or dispatched more than ``older_than`` seconds ago, each
+    marked as dispatched now so that another sweeping process does not pick it too."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    with db.write_session() as session:
+        ids = list(session.scalars(
+            select(Submission.id).where(Submission.status == QUEUED,
+                                        or_(Submission.dispatched_at.is_(None), Submission.dispatched_at < cutoff))
+            .order_by(Submission.priority, Submission.id).limit(limit).with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(update(Submission).where(Submission.id.in_(ids)).values(dispatched_at=utcnow())
+                            .execution_options(synchronize_session=False))
+    return ids
+
+
+def clear_dispatched(db: Database, submission_ids: list[int]) -> None:
+    """The broker did not take these: the next sweep sends them again."""
+    with db.write_session() as session:
+        session.execute(update(Submission).where(Submission.id.in_(submission_ids), Submission.status == QUEUED)
+                        .values(dispatched_at=None).execution_options(synchronize_session=False))
+
+
+def lease_remaining(db: Database, submission_id: int) -> float | None:
+    """Seconds until the lease of a ``running`` submission runs out (0 if it already has), or None
+    when it is not running (nothing to wait for)."""
+    with db.session() as session:
+        row = session.execute(select(Submission.status, Submission.lease_expires_at)
+                              .where(Submission.id == submission_id)).first()
+    if row is None or row.status != RUNNING or row.lease_expires_at is None:
+        return None
+    return max(0.0, (row.lease_expires_at - utcnow()).total_seconds())

@@ -290,3 +290,157 @@ def start_service(tmp_path, fresh_db_url):
     yield _start
     for svc in started:
         svc.stop()
+
+
+# ------------------------------------------------------------------ the scaled-out topology
+#
+# * ``rabbitmq`` — the machine's RabbitMQ, to stop and start in a test (started again afterwards).
+# * ``rabbitmq_vhost`` — a fresh RabbitMQ virtual host for one test (``rabbitmqctl``), deleted
+#   afterwards; RabbitMQ unreachable is a failure, never a skip.
+# * ``topology`` — ``topology(workers=2, concurrency=1)``: a fresh PostgreSQL database, a
+#   ``nngrade serve`` API process and ``nngrade worker`` processes, all on that vhost.
+
+RABBITMQ = ("127.0.0.1", 5672)
+
+
+def rabbitmqctl(*args: str, timeout: float = 60) -> str:
+    done = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise AssertionError(f"rabbitmqctl {' '.join(args)} failed: {done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def wait_for_rabbitmq(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(RABBITMQ, timeout=2):
+                return
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                pytest.fail(f"RabbitMQ is unreachable at {RABBITMQ[0]}:{RABBITMQ[1]}: {exc}")
+            time.sleep(0.5)
+
+
+class RabbitMQ:
+    """The machine's broker, stopped and started for real (``rabbitmqctl stop_app`` keeps its data)."""
+
+    def stop(self) -> None:
+        rabbitmqctl("stop_app")
+
+    def start(self) -> None:
+        rabbitmqctl("start_app")
+        wait_for_rabbitmq()
+
+
+@pytest.fixture
+def rabbitmq() -> RabbitMQ:
+    wait_for_rabbitmq()
+    broker = RabbitMQ()
+    yield broker
+    broker.start()  # whatever the test did, the broker runs afterwards
+
+
+@pytest.fixture
+def rabbitmq_vhost() -> str:
+    """The broker URL of a new, empty vhost."""
+    wait_for_rabbitmq()
+    vhost = f"nngrade-test-{uuid.uuid4().hex[:10]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/{vhost}"
+    wait_for_rabbitmq()
+    rabbitmqctl("delete_vhost", vhost)
+
+
+class Worker:
+    """``nngrade worker`` as a subprocess."""
+
+    def __init__(self, service: Service, index: int, concurrency: int):
+        self.service = service
+        self.index = index
+        self.concurrency = concurrency
+        self.logfile = service.workdir / f"worker-{index}.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def log(self) -> str:
+        return self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+
+    def start(self) -> "Worker":
+        """Start it and wait until it has announced itself in the database (its sandbox pool warm)."""
+        from service.db import Database
+        from service.db.engine import make_engine
+        from service.worker.liveness import alive
+
+        with open(self.logfile, "ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "nngrade", "worker", "--concurrency",
+                                          str(self.concurrency)], env=self.service.env, cwd=self.service.workdir,
+                                         stdout=out, stderr=subprocess.STDOUT)
+        db = Database(make_engine(self.service.db_url), self.service.db_url)
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while not any(w.pid == self.proc.pid for w in alive(db)):
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"nngrade worker exited with {self.proc.returncode}:\n{self.log[-4000:]}")
+                assert time.monotonic() < deadline, f"nngrade worker did not start:\n{self.log[-4000:]}"
+                time.sleep(0.1)
+        finally:
+            db.dispose()
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=90)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Topology:
+    """The API process and its workers, sharing one PostgreSQL database and one RabbitMQ vhost."""
+
+    def __init__(self, api: Service, workers: list[Worker]):
+        self.api = api
+        self.workers = workers
+
+    def add_worker(self, concurrency: int = 1) -> Worker:
+        worker = Worker(self.api, len(self.workers), concurrency)
+        self.workers.append(worker)
+        return worker.start()
+
+    @property
+    def logs(self) -> str:
+        return self.api.log + "".join(f"\n--- worker {w.index}\n{w.log}" for w in self.workers)
+
+
+@pytest.fixture
+def topology(tmp_path_factory, request, rabbitmq_vhost):
+    """``topology(workers=2, concurrency=1, **settings) -> Topology`` on a fresh PostgreSQL database."""
+    made: list[Topology] = []
+
+    def _make(*, workers: int = 2, concurrency: int = 1, **settings: object) -> Topology:
+        url = new_database("postgres", tmp_path_factory, request)
+        workdir = pathlib.Path(tmp_path_factory.mktemp("topology"))
+        settings = {"rate_limit": 0, "sweep_interval": 0.5, "heartbeat_interval": 0.5, "log_level": "info", **settings}
+        api = Service(workdir, url, broker_url=rabbitmq_vhost, **settings)
+        top = Topology(api, [])
+        made.append(top)
+        api.start()
+        for _ in range(workers):
+            top.add_worker(concurrency)
+        return top
+
+    yield _make
+    for top in made:
+        for worker in top.workers:
+            worker.stop()
+        top.api.stop()

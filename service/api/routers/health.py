@@ -13,6 +13,8 @@ import exercises
 import nngrade
 from service.db.migrate import is_current
 from service.grading import references_available
+from service.sandbox.pool import FULL_ISOLATION
+from service.sandbox.session import ordered
 from service.worker import queue
 
 from ..deps import ServiceState, State
@@ -24,6 +26,9 @@ router = APIRouter(tags=["health"])
 
 
 def isolation(state: ServiceState) -> list[str]:
+    """This process's sandbox layers, or in Celery mode those every worker last reported."""
+    if state.settings.broker_url:
+        return list(ordered(state.worker_isolation))
     return [str(x) for x in getattr(state.runner, "isolation", ()) or ()]
 
 
@@ -44,6 +49,43 @@ def runner_check(state: ServiceState) -> Check:
     detail = detail if isinstance(detail, str) else json.dumps(detail, default=str)
     refused = state.context.unavailable
     return Check(ok=ok and refused is None, detail=f"{refused}; {detail}" if refused else detail)
+
+
+def broker_checks(state: ServiceState) -> dict[str, Check]:
+    """Celery mode: the broker takes tasks, the sweeper runs, and some worker process is alive."""
+    from service.worker import liveness
+
+    checks: dict[str, Check] = {}
+    error = getattr(state.dispatcher, "broker_error", None) or broker_unreachable(state)
+    checks["broker"] = Check(ok=error is None, detail=error or state.settings.celery_queue)
+    if state.sweep_error:
+        checks["sweeper"] = Check(ok=False, detail=state.sweep_error)
+    try:
+        workers = liveness.alive(state.db)
+    except Exception as exc:
+        return {**checks, "workers": Check(ok=False, detail=f"unknown: {type(exc).__name__}")}
+    threads = sum(w.concurrency for w in workers)
+    state.worker_isolation = sorted(set.intersection(*(set(w.isolation) for w in workers))) if workers else []
+    missing = sorted({layer for w in workers for layer in FULL_ISOLATION - set(w.isolation)})
+    detail = f"{len(workers)} worker process(es), {threads} grading thread(s)"
+    if missing:
+        detail += f"; some grade without {', '.join(missing)}"
+    checks["workers"] = Check(ok=bool(workers) and not (missing and state.settings.require_isolation),
+                              detail=detail if workers else "no worker process is alive: start `nngrade worker`")
+    return checks
+
+
+def broker_unreachable(state: ServiceState) -> str | None:
+    """Why the broker does not answer a connection now, or None."""
+    app = getattr(state.dispatcher, "app", None)
+    if app is None:
+        return "no broker connection"
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}"
+    return None
 
 
 def database_check(state: ServiceState) -> Check:
@@ -73,11 +115,14 @@ def readyz(state: State, response: Response) -> Ready:
     references are installed; 503 with the same body otherwise."""
     checks: dict[str, Check] = {}
     checks["database"] = database_check(state)
-    checks["sandbox"] = runner_check(state)
-    if state.pool is not None:
-        alive = state.pool.alive
-        checks["workers"] = Check(ok=alive == state.pool.size, detail=f"{alive}/{state.pool.size} alive, "
-                                                                       f"{state.pool.busy} grading")
+    if state.settings.broker_url:
+        checks.update(broker_checks(state))
+    elif state.settings.grade_in_process:
+        checks["sandbox"] = runner_check(state)
+        if state.pool is not None:
+            alive = state.pool.alive
+            checks["workers"] = Check(ok=alive == state.pool.size, detail=f"{alive}/{state.pool.size} alive, "
+                                                                           f"{state.pool.busy} grading")
     else:
         checks["workers"] = Check(ok=True, detail="no grading in this process (grade_in_process is off)")
     missing = [e for e in exercises.ids() if not references_available(e)]
@@ -85,6 +130,21 @@ def readyz(state: State, response: Response) -> Ready:
     ready = all(c.ok for c in checks.values())
     response.status_code = 200 if ready else 503
     return Ready(ready=ready, checks=checks, isolation=isolation(state))
+
+
+def broker_gauges(state: ServiceState) -> list[tuple]:
+    from service.worker import liveness
+
+    up = getattr(state.dispatcher, "broker_error", None) is None and broker_unreachable(state) is None
+    gauges = [("nngrade_broker_up", "1 if the broker took the last task and answers a connection.", {}, int(up))]
+    try:
+        workers = liveness.alive(state.db)
+    except Exception:
+        return gauges
+    gauges.append(("nngrade_worker_processes", "nngrade worker processes alive.", {}, len(workers)))
+    gauges.append(("nngrade_worker_threads", "Grading threads of the worker processes alive.", {},
+                   sum(w.concurrency for w in workers)))
+    return gauges
 
 
 def _loopback(request: Request) -> bool:
@@ -122,6 +182,9 @@ def metrics(state: State, request: Request) -> Response:
         for status, count in depth.items():
             gauges.append(("nngrade_submissions", "Submissions by state (queued is the queue depth).",
                            {"status": status}, count))
+        oldest = queue.oldest_queued_seconds(state.db)
+        gauges.append(("nngrade_oldest_queued_seconds", "Age of the oldest queued submission (0: none).", {},
+                       oldest))
         gauges.append(("nngrade_database_up", "1 if the database answered this scrape.", {}, 1))
     except Exception as exc:
         log.warning("metrics: the database did not answer: %s", type(exc).__name__)
@@ -131,6 +194,9 @@ def metrics(state: State, request: Request) -> Response:
         gauges.append(("nngrade_workers", "Grading workers of this process.", {"state": "busy"}, state.pool.busy))
     gauges.append(("nngrade_long_polls", "Requests of this process waiting for a report (?wait=).", {},
                    state.hub.waiting))
-    runner = runner_check(state)
-    gauges.append(("nngrade_sandbox_ready", "1 if the sandbox pool is ready.", {}, int(runner.ok)))
+    if state.settings.broker_url:
+        gauges += broker_gauges(state)
+    else:
+        runner = runner_check(state)
+        gauges.append(("nngrade_sandbox_ready", "1 if the sandbox pool is ready.", {}, int(runner.ok)))
     return Response(state.context.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -36,7 +36,8 @@ def queue_regrade(state: ServiceState, *, user_id: int, exercise: str, submissio
         batch = RegradeBatch(exercise=exercise, requested_by=user_id, seed=request.seed, new_seed=request.new_seed)
         session.add(batch)
         session.flush()
-        queued = skipped = 0
+        requeued: list[int] = []
+        skipped = 0
         now = utcnow()
         for sub in subs:
             if request.seed is not None:
@@ -47,13 +48,12 @@ def queue_regrade(state: ServiceState, *, user_id: int, exercise: str, submissio
                 current = current_report(session, sub.id)
                 seed = current.seed if current is not None else None
             if grading_queue.requeue_for_regrade(sub, seed=seed, batch_id=batch.id, now=now):
-                queued += 1
+                requeued.append(sub.id)
             else:  # queued or being graded already
                 skipped += 1
-        batch.total = queued
-    if queued:
-        state.enqueued()
-    return batch, queued, skipped
+        batch.total = len(requeued)
+    state.enqueued(requeued)
+    return batch, len(requeued), skipped
 
 
 def _answer(response: Response, batch: RegradeBatch, exercise: str, queued: int, skipped: int) -> RegradeOut:

@@ -257,7 +257,7 @@ async def create_submission(
         except UnreadableSubmission as exc:
             raise ApiError(422, exc.code, exc.message) from None
         found = await run_in_threadpool(_accept, state, user, ex.id, filename, data, idempotency_key)
-        state.enqueued()
+        await run_in_threadpool(state.enqueued, [found.id])
     sub = found
     location = f"/api/v1/submissions/{sub.id}"
     response.headers["Location"] = location
