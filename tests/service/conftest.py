@@ -113,6 +113,19 @@ def fresh_db_url(backend, tmp_path_factory, request) -> str:
     return new_database(backend, tmp_path_factory, request)
 
 
+@pytest.fixture
+def db(fresh_db_url):
+    """A migrated throw-away database of the current backend, for tests that call the code without HTTP."""
+    from service.db import Database
+    from service.db.engine import make_engine
+    from service.db.migrate import upgrade
+
+    database = Database(make_engine(fresh_db_url), fresh_db_url)
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
 # ------------------------------------------------------------------ a running service
 
 

@@ -11,22 +11,12 @@ from service.course import CourseError
 from service.course.assignments import (Course, admit_submission, create_assignment, grant_extension,
                                         revoke_extension, update_assignment)
 from service.course.policy import LatePolicy, assess, window
-from service.db import Database, Submission
-from service.db.engine import make_engine
-from service.db.migrate import upgrade
+from service.db import Submission
 from service.db.tokens import create_token
 
 UTC = timezone.utc
 DUE = datetime(2026, 12, 10, 22, 59, tzinfo=UTC)  # 23:59 in Berlin
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-def db(fresh_db_url):
-    database = Database(make_engine(fresh_db_url), fresh_db_url)
-    upgrade(database)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

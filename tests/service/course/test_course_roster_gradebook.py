@@ -13,9 +13,7 @@ from service.course import CourseError
 from service.course.assignments import create_assignment, grant_extension
 from service.course.gradebook import build, canvas_csv
 from service.course.roster import import_roster, parse_roster, remove_student
-from service.db import Database, GradingReport, Submission, Token, User
-from service.db.engine import make_engine
-from service.db.migrate import upgrade
+from service.db import GradingReport, Submission, Token, User
 from service.db.tokens import authenticate, create_token
 
 UTC = timezone.utc
@@ -25,14 +23,6 @@ ROSTER = ("name,email,section,lms_id,sis_user_id,sis_login_id\n"
           "Ada Lovelace,ada@example.edu,A,1001,s1001,ada\n"
           "Bob Byte,bob@example.edu,B,1002,s1002,bob\n"
           "Cy Cache,cy@example.edu,A,1003,s1003,cy\n")
-
-
-@pytest.fixture
-def db(fresh_db_url):
-    database = Database(make_engine(fresh_db_url), fresh_db_url)
-    upgrade(database)
-    yield database
-    database.dispose()
 
 
 def imported(db, text=ROSTER):

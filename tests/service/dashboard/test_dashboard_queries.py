@@ -8,19 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from service.dashboard import queries
-from service.db import DONE, QUEUED, Database, GradingReport, Submission, User
-from service.db.engine import make_engine
-from service.db.migrate import upgrade
+from service.db import DONE, QUEUED, GradingReport, Submission, User
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def db(fresh_db_url):
-    database = Database(make_engine(fresh_db_url), fresh_db_url)
-    upgrade(database)
-    yield database
-    database.dispose()
 
 
 def add_user(session, name: str, role: str = "student") -> int:

@@ -8,21 +8,11 @@ import pytest
 from sqlalchemy import select, update
 
 from service.config import Settings
-from service.db import QUEUED, RUNNING, Database, GradingReport, Submission, User
-from service.db.engine import make_engine
-from service.db.migrate import upgrade
+from service.db import QUEUED, RUNNING, GradingReport, Submission, User
 from service.worker import GradingContext, grade_submission, recover_interrupted
 from service.worker import queue
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "reference" / "dense.py"
-
-
-@pytest.fixture
-def db(fresh_db_url):
-    database = Database(make_engine(fresh_db_url), fresh_db_url)
-    upgrade(database)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
