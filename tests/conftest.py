@@ -19,6 +19,24 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "tests" / "graders" / "solutions"
 
 
+@pytest.fixture
+def exam_catalog(tmp_path_factory, monkeypatch):
+    """The catalog with ``dense`` in exam mode (``feedback = "score"`` in its metadata)."""
+    import shutil
+
+    import exercises
+
+    root = tmp_path_factory.mktemp("exam-catalog")
+    for ex in exercises.ids():
+        shutil.copytree(exercises.ROOT / ex, root / ex)
+    meta = root / "dense" / "metadata.toml"
+    meta.write_text(meta.read_text().replace('feedback = "hints"', 'feedback = "score"'))
+    monkeypatch.setattr(exercises, "ROOT", root)
+    exercises.get.cache_clear()
+    yield root
+    exercises.get.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def runner():
     """The runner graders are tested through: the default grading path."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
 
 def encodable(text: str) -> str:
@@ -64,6 +64,20 @@ class Report(BaseModel):
     message: Text = Field(default="", description="Why a submission was rejected, or a note on the whole run.")
     output: Text = Field(default="", description="The submission's own stdout/stderr, capped; never read for results.")
     duration_ms: float = 0.0
+    # Every code the grader found, whatever the feedback level lets ``diagnoses`` show (exam
+    # mode shows none). It stays on the trusted side for the class-wide counts (the dashboard,
+    # /metrics) and is never serialized, so it never reaches a student.
+    _found: list[str] | None = PrivateAttr(default=None)
+
+    @property
+    def found_diagnoses(self) -> list[str]:
+        """The codes found, shown to the student or not (``diagnoses`` when nothing was hidden)."""
+        return list(self.diagnoses if self._found is None else self._found)
+
+    def with_found(self, codes: list[str]) -> "Report":
+        """This report, remembering ``codes`` as every code found (see :attr:`found_diagnoses`)."""
+        self._found = list(dict.fromkeys(codes))
+        return self
 
     @property
     def passed(self) -> bool:

@@ -115,6 +115,7 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
     finally:
         close()
 
+    found = [code for r in results for code in r.diagnoses]
     results = feedback.compose(results, [hints.get(r.name, []) for r in results], feedback_level)
     diagnoses = list(dict.fromkeys(code for r in results for code in r.diagnoses))
     output = "".join(outputs)
@@ -135,4 +136,4 @@ def run_grader(grader: Grader, runner: Runner, submission: Submission, *, exerci
         output=output,
         message=feedback.SCORE_NOTE if feedback_level == "score" else "",
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
-    )
+    ).with_found(found)

@@ -1,9 +1,9 @@
 """Which grading workers are alive: each ``nngrade worker`` process announces itself in the database.
 
 A worker writes its row at start and refreshes ``last_seen`` every ``interval`` seconds, renewing
-the lease of every claim it holds in the same beat (``queue.heartbeat``); a
-worker not seen for three intervals counts as gone (``/readyz`` and ``/metrics`` read
-:func:`alive`).  The row is removed at a clean shutdown.  The database is the one place every
+the lease of every claim it holds in the same beat (``queue.heartbeat``) and forgetting the
+rows of workers gone for over :data:`FORGET_AFTER`; a worker not seen for three intervals
+counts as gone (``/readyz`` and ``/metrics`` read :func:`alive`).  The row is removed at a clean shutdown.  The database is the one place every
 API process and worker already shares, so no broker round trip is needed to answer.
 """
 
@@ -27,6 +27,9 @@ log = logging.getLogger("nngrade.worker")
 
 #: A worker not seen for this many heartbeat intervals is gone.
 MISSED_BEATS = 3
+#: A gone worker's row (killed, its machine lost) is kept this long for an operator to see, then
+#: removed by the next beat of any live worker, so the table does not grow with every crash.
+FORGET_AFTER = timedelta(hours=1)
 
 
 class Liveness:
@@ -53,6 +56,8 @@ class Liveness:
                                     .values(last_seen=now).execution_options(synchronize_session=False))
             if found.rowcount == 0:
                 session.add(WorkerProcess(**self.row, started_at=now, last_seen=now))
+            session.execute(delete(WorkerProcess).where(WorkerProcess.last_seen < now - FORGET_AFTER)
+                            .execution_options(synchronize_session=False))
         heartbeat(self.db, self.lease)
 
     def _run(self) -> None:

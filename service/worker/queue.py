@@ -184,7 +184,7 @@ def store_report(session, sub: Submission, report: Report, *, status: str, trigg
         submission_id=sub.id, is_current=True, trigger=trigger, regrade_batch_id=sub.regrade_batch_id,
         status=report.status, score=report.score, max_score=report.max_score, seed=report.seed,
         grader_version=report.grader_version, exercise_version=report.exercise_version,
-        diagnoses=list(report.diagnoses), duration_ms=report.duration_ms, report=report.model_dump(mode="json"),
+        diagnoses=report.found_diagnoses, duration_ms=report.duration_ms, report=report.model_dump(mode="json"),
         note=note))
     sub.status = status
     sub.finished_at = utcnow()

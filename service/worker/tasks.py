@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import exercises
 from graders import get_grader
+from graders.framework import feedback
 from graders.framework.proxy import Runner, RunnerUnavailable
 from graders.framework.report import CaseReport, Report, rejected
 from service.config import Settings, get_settings
@@ -112,10 +113,13 @@ def failure_report(exercise: str, code: str, message: str, *, isolation: list[st
         return rejected(exercise, "", message, isolation=isolation)
     tests = [CaseReport(name=c.name, visibility=c.visibility, score=0.0, max_score=c.points, outcome="error",
                         message=message, diagnoses=[code], feeds=c.feeds, expects=c.expects) for c in grader.cases]
+    # Told at the exercise's level like every graded report; the run-wide message says what happened.
+    tests = feedback.compose(tests, [[] for _ in tests], ex.feedback)
     return Report(exercise=ex.id, exercise_version=ex.version, status="graded", score=0.0,
-                  max_score=sum(c.points for c in grader.cases), diagnoses=[code], seed=None, tests=tests,
+                  max_score=sum(c.points for c in grader.cases),
+                  diagnoses=list(dict.fromkeys(d for t in tests for d in t.diagnoses)), seed=None, tests=tests,
                   grader_version=f"{ex.version}+{grader.source_hash}", hidden_included=True,
-                  isolation=isolation or [], message=message)
+                  isolation=isolation or [], message=message).with_found([code])
 
 
 def _run(job: queue.Job, ctx: GradingContext) -> Report:
@@ -182,7 +186,7 @@ def grade_submission(submission_id: int, *, claim: str | None = None,
     ctx.metrics.observe_grading(job.exercise, seconds=time.monotonic() - started,
                                 queue_wait=max(0.0, (job.started_at - job.queued_at).total_seconds()),
                                 status=status, outcomes=[t.outcome for t in report.tests],
-                                diagnoses=report.diagnoses)
+                                diagnoses=report.found_diagnoses)
     ctx.finished(submission_id)
     return status
 

@@ -111,19 +111,6 @@ def test_every_exercise_declares_a_known_level():
 # --------------------------------------------------------------------------- the exercise's level everywhere
 
 
-@pytest.fixture
-def exam_catalog(tmp_path, monkeypatch):
-    """The catalog with ``dense`` in exam mode (``feedback = "score"`` in its metadata)."""
-    for ex in exercises.ids():
-        shutil.copytree(exercises.ROOT / ex, tmp_path / ex)
-    meta = tmp_path / "dense" / "metadata.toml"
-    meta.write_text(meta.read_text().replace('feedback = "hints"', 'feedback = "score"'))
-    monkeypatch.setattr(exercises, "ROOT", tmp_path)
-    exercises.get.cache_clear()
-    yield tmp_path
-    exercises.get.cache_clear()
-
-
 def test_the_cli_honours_the_exercises_level(exam_catalog):
     from service.cli import app
 

@@ -12,7 +12,8 @@ from service.db import QUEUED, RUNNING, GradingReport, Submission, User
 from service.worker import GradingContext, grade_submission, recover_interrupted
 from service.worker import queue
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "reference" / "dense.py"
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+REFERENCE = ROOT / "reference" / "dense.py"
 
 
 @pytest.fixture
@@ -123,3 +124,26 @@ def test_an_unreadable_stored_file_ends_rejected_not_stuck(db, context):
     with db.session() as session:
         report = session.scalar(select(GradingReport).where(GradingReport.submission_id == sid))
     assert report.status == "rejected" and "UTF-8" in report.report["message"]
+
+
+def test_in_exam_mode_the_student_sees_no_code_but_the_class_counts_keep_them(db, context, exam_catalog):
+    """``feedback = "score"``: the stored report (what the API and the student get) says pass or
+    fail only, while the row's codes, which the dashboard ranks, name the mistake."""
+    wrong = ROOT / "tests" / "graders" / "solutions" / "dense" / "dW_transposed.py"
+    (sid,) = add(db, "ann", source=wrong.read_bytes())
+    assert grade_submission(sid, context=context) == "done"
+    with db.session() as session:
+        row = session.scalar(select(GradingReport).where(GradingReport.submission_id == sid))
+    assert row.report["diagnoses"] == [] and all(t["diagnoses"] == [] and t["message"] == ""
+                                                 for t in row.report["tests"])
+    assert "dW-transposed" in row.diagnoses and "dW-transposed" not in str(row.report)
+    assert context.metrics.diagnoses[("dense", "dW-transposed")] == 1
+
+
+def test_a_failure_report_is_told_at_the_exercises_level(exam_catalog):
+    from service.worker.tasks import failure_report
+
+    report = failure_report("dense", "grader-error", "The grading service could not grade this submission.")
+    assert report.diagnoses == [] and all(t.diagnoses == [] and t.message == "" for t in report.tests)
+    assert report.found_diagnoses == ["grader-error"] and "could not grade" in report.message
+    assert "grader-error" not in report.model_dump_json()
