@@ -95,14 +95,14 @@ def regrade(exercise: str,
             wait: Annotated[bool, typer.Option(help="Follow the progress until done.")] = True,
             timeout: Annotated[float, typer.Option(help="Stop following after this many seconds.")] = 3600.0,
             server: Server = None, token: Token = None) -> None:
-    """Regrade every submission of EXERCISE (or one student's), keeping every earlier report."""
+    """Regrade every submission of EXERCISE (or one student's) as one batch, keeping every earlier report."""
     params = {"student": student} if student is not None else {}
     with connect(server, token) as client:
         answer = call(client, "POST", f"/exercises/{exercise}/regrade", json={"new_seed": new_seed}, params=params)
-        queued = answer["queued"]
-        typer.echo(f"regrading {queued} submission(s) of {exercise}" + (f" by {student}" if student else "")
-                   + f" (batch {answer['batch']}" + (f", {answer['skipped']} already being graded" if answer["skipped"]
-                                                      else "") + ")")
+        queued, skipped = answer["queued"], answer["skipped"]
+        whose = f" by {student}" if student else ""
+        busy = f", {skipped} already being graded" if skipped else ""
+        typer.echo(f"regrading {queued} submission(s) of {exercise}{whose} (batch {answer['batch']}{busy})")
         if wait and queued:
             _follow(client, answer["batch"], queued, f"regrade {exercise}", timeout)
 
