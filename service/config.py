@@ -83,6 +83,10 @@ class Settings(BaseSettings):
                                                                "unset: a random key, so sessions end at restart.")
     session_hours: float = Field(8.0, gt=0, description="How long a dashboard login lasts, in hours.")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    clock_file: Path | None = Field(None, description="For tests: a file holding the ISO 8601 instant (with its "
+                                                      "offset) the service takes as now for the course's dates and "
+                                                      "the time of each submission, read at every use; unset or "
+                                                      "absent: the system clock.")
 
     @property
     def limit_caps(self) -> Limits:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.db import Database
+from service.db.models import utcnow
 from service.db.tokens import authenticate
 from service.worker import GradingContext, WorkerPool
 from service.worker.dispatch import Dispatcher, LocalDispatcher, Sweeper
@@ -42,11 +45,30 @@ class ServiceState:
     def runner(self):
         return self.context.runner
 
+    def now(self) -> datetime:
+        """The service's one clock for the course's decisions and the time a submission is made: the
+        system's, or the instant ``settings.clock_file`` holds (tests move it; nothing sleeps)."""
+        return clock_reading(self.settings.clock_file)
+
     def enqueued(self, submission_ids: list[int]) -> None:
         """These submissions were committed to the queue: tell the graders (wake this process's workers,
         or send Celery tasks).  Never raises for a broker that is away: the sweeper sends them later."""
         if submission_ids:
             self.dispatcher.dispatch(submission_ids)
+
+
+def clock_reading(path: Path | None) -> datetime:
+    """Now: the aware ISO 8601 instant in ``path`` (read at every call), else the system clock."""
+    try:
+        text = path.read_text(encoding="utf-8").strip() if path is not None else ""
+    except FileNotFoundError:
+        text = ""
+    if not text:
+        return utcnow()
+    instant = datetime.fromisoformat(text)
+    if instant.tzinfo is None:
+        raise ValueError(f"{path}: {text!r} has no UTC offset; write e.g. 2026-12-10T22:59:00+00:00")
+    return instant.astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ def shown(value: str | None, tz: str) -> str:
 
 
 def score(value: float | None, of: float | None = None) -> str:
+    """``11.33 / 19``: two decimals at most, as in the gradebook; ``—`` for no score."""
     if value is None:
         return "—"
-    return f"{value:g}" if of is None else f"{value:g} / {of:g}"
+    shown = f"{round(value, 2):g}"
+    return shown if of is None else f"{shown} / {of:g}"

@@ -72,19 +72,19 @@ def gradebook_export(
     err.print(table)
 
 
-def _follow(client, batches: list[int], total: int, label: str, timeout: float) -> None:
+def _follow(client, batch: int, total: int, label: str, timeout: float) -> None:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     deadline = time.monotonic() + timeout
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task(label, total=total)
         while True:
-            states = [call(client, "GET", f"/regrades/{b}") for b in batches]
-            progress.update(task, completed=sum(s["done"] + s["superseded"] for s in states))
-            if all(s["finished"] for s in states):
+            state = call(client, "GET", f"/regrades/{batch}")
+            progress.update(task, completed=state["done"] + state["superseded"])
+            if state["finished"]:
                 return
             if time.monotonic() > deadline:
                 raise _fail(f"the regrade is still running after {timeout:g} s; follow it with "
-                            f"GET /api/v1/regrades/{batches[0]}", 3)
+                            f"GET /api/v1/regrades/{batch}", 3)
             time.sleep(0.5)
 
 
@@ -95,23 +95,16 @@ def regrade(exercise: str,
             wait: Annotated[bool, typer.Option(help="Follow the progress until done.")] = True,
             timeout: Annotated[float, typer.Option(help="Stop following after this many seconds.")] = 3600.0,
             server: Server = None, token: Token = None) -> None:
-    """Regrade every submission of EXERCISE (or one student's), keeping every earlier report."""
-    body = {"new_seed": new_seed}
+    """Regrade every submission of EXERCISE (or one student's) as one batch, keeping every earlier report."""
+    params = {"student": student} if student is not None else {}
     with connect(server, token) as client:
-        if student is None:
-            answers = [call(client, "POST", f"/exercises/{exercise}/regrade", json=body)]
-        else:
-            page = call(client, "GET", "/submissions", params={"student": student, "exercise": exercise,
-                                                               "limit": 1000})
-            if not page["items"]:
-                raise _fail(f"{student!r} has no submission of {exercise!r}")
-            answers = [call(client, "POST", f"/submissions/{s['id']}/regrade", json=body)
-                       for s in page["items"] if s["status"] in ("done", "failed")]
-        queued = sum(a["queued"] for a in answers)
-        typer.echo(f"regrading {queued} submission(s) of {exercise}" + (f" by {student}" if student else "")
-                   + f" (batch {', '.join(str(a['batch']) for a in answers) or 'none'})")
+        answer = call(client, "POST", f"/exercises/{exercise}/regrade", json={"new_seed": new_seed}, params=params)
+        queued, skipped = answer["queued"], answer["skipped"]
+        whose = f" by {student}" if student else ""
+        busy = f", {skipped} already being graded" if skipped else ""
+        typer.echo(f"regrading {queued} submission(s) of {exercise}{whose} (batch {answer['batch']}{busy})")
         if wait and queued:
-            _follow(client, [a["batch"] for a in answers if a["queued"]], queued, f"regrade {exercise}", timeout)
+            _follow(client, answer["batch"], queued, f"regrade {exercise}", timeout)
 
 
 @submissions_app.command("list")

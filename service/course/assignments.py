@@ -195,6 +195,31 @@ class Course:
         return assess(win, policy_of(self.assignments[exercise]), submitted_at=submitted_at)
 
 
+def is_open(assignment: Assignment, *, now: datetime) -> bool:
+    """Whether students are offered the assignment's exercise at ``now`` (an extension opens nothing earlier)."""
+    return window_of(assignment).state(now=now) != NOT_OPEN
+
+
+def not_open_error(assignment: Assignment) -> CourseError:
+    return CourseError(404, "assignment-not-open", f"{assignment.title!r} opens at "
+                       f"{_stamp(assignment.opens_at, assignment.timezone)}; it is not offered and takes no "
+                       f"submissions before that")
+
+
+def check_offered(session: Session, *, exercise: str, instructor: bool, now: datetime) -> None:
+    """Raise 404 ``assignment-not-open`` when a student asks for an exercise whose assignment has not opened."""
+    if instructor:
+        return
+    assignment = session.scalar(select(Assignment).where(Assignment.exercise == exercise))
+    if assignment is not None and not is_open(assignment, now=now):
+        raise not_open_error(assignment)
+
+
+def unopened_exercises(session: Session, *, now: datetime) -> set[str]:
+    """The exercises published as assignments that have not opened at ``now``: hidden from students."""
+    return {a.exercise for a in list_assignments(session) if not is_open(a, now=now)}
+
+
 def attempts_used(session: Session, *, assignment: Assignment, user_id: int) -> int:
     """The student's submissions of the assignment since it opened, except those the service failed to grade."""
     return int(session.scalar(select(func.count()).select_from(Submission).where(
@@ -216,8 +241,7 @@ def admit_submission(session: Session, *, user_id: int, exercise: str, instructo
     win = window_of(assignment, active_extension(session, assignment_id=assignment.id, user_id=user_id))
     state = win.state(now=now)
     if state == NOT_OPEN:
-        raise CourseError(404, "assignment-not-open", f"{assignment.title!r} opens at "
-                          f"{_stamp(win.opens_at, assignment.timezone)}; it takes no submissions before that")
+        raise not_open_error(assignment)
     if state == CLOSED:
         raise CourseError(409, "assignment-closed", f"{assignment.title!r} closed at "
                           f"{_stamp(win.late_until, assignment.timezone)} (due "

@@ -46,16 +46,18 @@ def local(value: datetime, tz: str) -> datetime:
 
 
 def describe_delay(delay: timedelta) -> str:
-    """``timedelta(days=1, seconds=3700)`` → ``'1 day 1 h 1 min'``; under a minute → seconds."""
+    """``timedelta(days=1, seconds=3701)`` → ``'1 day 1 h 1 min 41 s'``, ``timedelta(0)`` → ``'0 s'``.
+
+    Every second shows: a penalty per started day makes ``1 day 1 s`` cost two days, and the text
+    says why."""
     seconds = int(delay.total_seconds())
-    if seconds < 60:
-        return f"{seconds} s"
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
+    minutes, rest = divmod(rest, 60)
     parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
     parts += [f"{hours} h"] if hours else []
     parts += [f"{minutes} min"] if minutes else []
+    parts += [f"{rest} s"] if rest or not parts else []
     return " ".join(parts)
 
 

@@ -7,6 +7,8 @@
   against ``db_url``, shared by the tests of one backend.
 * ``start_service(**settings)`` — a dedicated service with its own settings, stopped after the test.
 * ``tokens`` — an instructor and two students of ``service``.
+* ``course`` — a dedicated service whose clock the test sets (``course.clock.set(…)``; nothing
+  sleeps), with an instructor, for the course's dates, late policy and roster.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -303,6 +306,62 @@ def start_service(tmp_path, fresh_db_url):
     yield _start
     for svc in started:
         svc.stop()
+
+
+# ------------------------------------------------------------------ a course, on a clock the test sets
+
+#: Where a course's clock starts: before any assignment the course tests publish opens.
+COURSE_START = datetime(2027, 2, 25, 12, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    """The instant a service takes as now (``NNGRADE_CLOCK_FILE``): the test sets it, nothing sleeps."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+
+    def set(self, instant: datetime) -> datetime:
+        assert instant.tzinfo is not None, "the clock needs an aware instant"
+        new = self.path.with_suffix(".new")
+        new.write_text(instant.isoformat(), encoding="utf-8")
+        new.replace(self.path)  # the service never reads half a timestamp
+        return instant
+
+
+@dataclass
+class Course:
+    """A started service on a clock of the test's, and its instructor.  :meth:`publish` gives an
+    exercise the course's usual dates (Europe/Berlin): :attr:`OPENS`, :attr:`DUE`, :attr:`LATE_UNTIL`."""
+
+    service: Service
+    clock: Clock
+    instructor: Api
+
+    OPENS = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)  # 2027-03-01 09:00 in Berlin
+    DUE = datetime(2027, 3, 10, 22, 59, tzinfo=timezone.utc)  # 2027-03-10 23:59
+    LATE_UNTIL = datetime(2027, 3, 13, 22, 59, tzinfo=timezone.utc)  # 2027-03-13 23:59
+
+    def student(self, name: str) -> Api:
+        return self.service.api(self.service.token("student", name))
+
+    def publish(self, exercise: str = "dense", **fields: object) -> dict:
+        """POST /assignments: 10 % per started day late, at most 50 %, unless ``fields`` say otherwise."""
+        body = {"exercise": exercise, "opens_at": "2027-03-01T09:00", "due_at": "2027-03-10T23:59",
+                "late_until": "2027-03-13T23:59", "timezone": "Europe/Berlin", "late_policy": "per-day",
+                "penalty_percent": 10, "penalty_cap": 50, **fields}
+        response = self.instructor.post("/api/v1/assignments", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+@pytest.fixture
+def course(start_service, tmp_path) -> Course:
+    """A dedicated service (rate limit off) on a fresh database of the current backend, its clock at
+    :data:`COURSE_START`."""
+    clock = Clock(tmp_path / "clock.txt")
+    clock.set(COURSE_START)
+    svc = start_service(rate_limit=0, clock_file=clock.path)
+    return Course(svc, clock, svc.api(svc.token("instructor", "prof")))
 
 
 # ------------------------------------------------------------------ the scaled-out topology

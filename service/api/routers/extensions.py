@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from service.course.assignments import grant_extension, list_extensions, revoke_extension
-from service.db.models import Assignment, Extension, utcnow
+from service.db.models import Assignment, Extension
 
 from ..course import translated
 from ..deps import DB, Instructor, State
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/extensions", tags=["extensions"], responses=document
 
 def extension_out(e: Extension, a: Assignment) -> ExtensionOut:
     return ExtensionOut(id=e.id, exercise=a.exercise, student=e.user.name, due_at=e.due_at, late_until=e.late_until,
-                        timezone=a.timezone,                        reason=e.reason, created_at=e.created_at, revoked_at=e.revoked_at)
+                        timezone=a.timezone, reason=e.reason, created_at=e.created_at, revoked_at=e.revoked_at)
 
 
 @router.get("", response_model=list[ExtensionOut], summary="The extensions in force (or every one)")
@@ -35,7 +35,7 @@ def get_extensions(_user: Instructor, session: DB,
 def post_extension(body: ExtensionCreate, user: Instructor, state: State) -> ExtensionOut:
     """Replaces the student's earlier extension of the assignment; the gradebook and the reports use it."""
     with translated(), state.db.write_session() as session:
-        extension = grant_extension(session, granted_by=user.id, now=utcnow(), **body.model_dump())
+        extension = grant_extension(session, granted_by=user.id, now=state.now(), **body.model_dump())
         return extension_out(extension, session.get(Assignment, extension.assignment_id))
 
 
@@ -43,5 +43,5 @@ def post_extension(body: ExtensionCreate, user: Instructor, state: State) -> Ext
 def delete_extension(extension_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _user: Instructor,
                      state: State) -> ExtensionOut:
     with translated(), state.db.write_session() as session:
-        extension = revoke_extension(session, extension_id=extension_id, now=utcnow())
+        extension = revoke_extension(session, extension_id=extension_id, now=state.now())
         return extension_out(extension, session.get(Assignment, extension.assignment_id))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
-from service.db import QUEUED, RUNNING, GradingReport, RegradeBatch, Submission
+from service.db import QUEUED, RUNNING, GradingReport, RegradeBatch, Submission, User
 from service.db.models import utcnow
 from service.worker import queue as grading_queue
 
@@ -25,10 +25,16 @@ Request_ = Annotated[RegradeRequest | None, Body(description="Seed policy; optio
 
 
 def queue_regrade(state: ServiceState, *, user_id: int, exercise: str, submission_ids: list[int] | None,
-                  request: RegradeRequest) -> tuple[RegradeBatch, int, int]:
-    """Create a batch and queue every finished submission it covers; returns (batch, queued, skipped)."""
+                  request: RegradeRequest, student: str | None = None) -> tuple[RegradeBatch, int, int]:
+    """Create a batch and queue every finished submission it covers (of ``exercise``, or only
+    ``student``'s, or the ``submission_ids``); returns (batch, queued, skipped)."""
     with state.db.write_session() as session:
         query = select(Submission).where(Submission.exercise == exercise)
+        if student is not None:
+            student_id = session.scalar(select(User.id).where(User.name == student, User.role == "student"))
+            if student_id is None:
+                raise ApiError(404, "student-not-found", f"There is no student {student!r}.")
+            query = query.where(Submission.user_id == student_id)
         if submission_ids is not None:
             query = select(Submission).where(Submission.id.in_(submission_ids))
         subs = list(session.scalars(query.order_by(Submission.id).options(lazyload(Submission.user))
@@ -81,11 +87,13 @@ def regrade_submission(submission_id: ID, user: Instructor, state: State, respon
 @router.post("/exercises/{exercise}/regrade", status_code=202, response_model=RegradeOut,
              summary="Regrade every submission of an exercise")
 def regrade_exercise(exercise: str, user: Instructor, state: State, response: Response,
-                     body: Request_ = None) -> RegradeOut:
+                     body: Request_ = None,
+                     student: Annotated[str | None, Query(max_length=200, description="Only this student's "
+                                                          "submissions, in one batch.")] = None) -> RegradeOut:
     """New submissions keep priority over regrades, so a bulk regrade never holds up students."""
     ex = find(exercise)
     batch, queued, skipped = queue_regrade(state, user_id=user.id, exercise=ex.id, submission_ids=None,
-                                           request=body or RegradeRequest())
+                                           request=body or RegradeRequest(), student=student)
     return _answer(response, batch, ex.id, queued, skipped)
 
 

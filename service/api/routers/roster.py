@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from service.course.roster import import_roster, list_roster, parse_roster, remove_student
-from service.db.models import RosterEntry, utcnow
+from service.db.models import RosterEntry
 
 from ..course import translated
 from ..deps import DB, Instructor, State
@@ -45,7 +45,7 @@ async def post_roster(request: Request, _user: Instructor, state: State) -> Rost
     with translated():
         rows = parse_roster(text)
         with state.db.write_session() as session:
-            imported = import_roster(session, rows=rows, now=utcnow())
+            imported = import_roster(session, rows=rows, now=state.now())
             students = [RosterImported(**student_fields(i.entry), token=i.token) for i in imported]
     created = sum(1 for s in students if s.token is not None)
     return RosterImport(created=created, updated=len(students) - created, students=students)
@@ -54,5 +54,5 @@ async def post_roster(request: Request, _user: Instructor, state: State) -> Rost
 @router.delete("/{name}", response_model=RosterRemoved, summary="Remove a student (tokens revoked, work kept)")
 def delete_student(name: Annotated[str, Path(max_length=200)], _user: Instructor, state: State) -> RosterRemoved:
     with translated(), state.db.write_session() as session:
-        entry, revoked = remove_student(session, name=name, now=utcnow())
+        entry, revoked = remove_student(session, name=name, now=state.now())
         return RosterRemoved(name=entry.user.name, revoked_tokens=revoked)

@@ -23,7 +23,6 @@ from starlette.formparsers import MultiPartException
 from graders.framework.report import Report
 from service.course.assignments import Course
 from service.db import DONE, FAILED, GradingReport, Submission, User
-from service.db.models import utcnow
 from service.submission_file import UnreadableSubmission, source_from_file
 from service.worker import queue
 
@@ -156,7 +155,7 @@ def _admit(state: ServiceState, user: Principal, exercise: str, filename: str, d
     with state.db.session() as session:
         found = _existing(session, user, idempotency_key, request_hash)
         if found is None:
-            now = utcnow()
+            now = state.now()
             admit(session, user, exercise, now)  # a closed assignment is refused before any parsing too
             _check_limits(session, state, user, now)
         return found
@@ -172,7 +171,7 @@ def _accept(state: ServiceState, user: Principal, exercise: str, filename: str, 
             found = _existing(session, user, idempotency_key, request_hash)
             if found is not None:
                 return found
-            now = utcnow()
+            now = state.now()
             admit(session, user, exercise, now)  # the course's dates and attempt cap
             _check_limits(session, state, user, now)
             return queue.enqueue(session, user_id=user.id, exercise=exercise, filename=filename, content=data,
