@@ -171,3 +171,35 @@ def test_metrics_from_another_address_needs_the_token(start_service):
     refused = httpx.get(outside, headers={"Authorization": "Bearer s3cret-metrics"})
     assert refused.status_code == 403 and refused.json()["code"] == "metrics-loopback-only"
     assert httpx.get(f"http://{address}:{svc.port}/healthz").status_code == 200  # only /metrics is closed
+
+
+# ------------------------------------------------------------------ the listening socket
+
+
+def test_the_served_socket_sends_without_delay():
+    """``nngrade serve``'s socket is one asyncio knows for TCP, so its connections get TCP_NODELAY:
+    without it each keep-alive response waited for the client's delayed ACK (about 40 ms)."""
+    import asyncio
+
+    from service.cli.server import listen
+
+    listening = listen("127.0.0.1", 0)
+    port = listening.getsockname()[1]
+    nodelay: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport) -> None:
+            sock = transport.get_extra_info("socket")
+            nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def one_connection() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
+        async with server:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            while not nodelay:
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(asyncio.wait_for(one_connection(), CUT_OFF_WITHIN))
+    assert nodelay and nodelay[0] != 0
