@@ -19,8 +19,10 @@ It prints a Markdown table of the latency of ``/healthz``, ``/me`` and the submi
 Without ``--grade`` the service grades nothing (``NNGRADE_GRADE_IN_PROCESS=false``, as the API
 process of the scaled-out topology), so every long-poll is held for its whole 30 s: the heaviest
 case for the event loop.  With ``--grade`` it also grades in its own process, as on the
-embedded default; waiters whose submission got graded stop waiting.  The client runs on the
-same machine: on a small machine its own CPU use is part of the load.
+embedded default: the submitters' work is graded while they submit, but the waited-for
+submissions are graded within seconds, and then their waiters (and the capped student's)
+get their answers and stop: the long-polls are held only at the start.  The client runs on
+the same machine: on a small machine its own CPU use is part of the load.
 """
 
 from __future__ import annotations
