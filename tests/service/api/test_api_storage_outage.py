@@ -16,11 +16,13 @@ import os
 import pathlib
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "reference" / "dense.py"
 SLOW = REFERENCE.read_text() + "\nimport time\ntime.sleep(0.5)\n"  # correct; sleeping costs no CPU time
+BURST = 12  # more than the pool keeps (8)
 OUTAGE_SECONDS = 8  # longer than two leases (lease_seconds 3): the keeper's renewals fail too
 
 
@@ -56,9 +58,9 @@ def test_a_storage_outage_answers_503_then_the_service_recovers_by_itself(start_
         assert chattr("+i", paths).returncode == 0
         outage_ends = time.monotonic() + OUTAGE_SECONDS
         while time.monotonic() < outage_ends:
-            response = ada.submit("dense", REFERENCE)
-            assert response.status_code == 503, response.text
-            refused.append(response)
+            # concurrent requests make the pool open new connections, which SQLite opens read-only now
+            with ThreadPoolExecutor(BURST) as burst:
+                refused += burst.map(lambda _: ada.submit("dense", REFERENCE), range(BURST))
             time.sleep(0.5)
         ready = anonymous.get("/readyz")
         assert ready.status_code == 503 and not ready.json()["checks"]["database"]["ok"]
@@ -66,6 +68,7 @@ def test_a_storage_outage_answers_503_then_the_service_recovers_by_itself(start_
         assert anonymous.get("/healthz").status_code == 200
     finally:
         chattr("-i", paths)
+    assert {r.status_code for r in refused} == {503}, [r.text for r in refused if r.status_code != 503]
     assert {r.json()["code"] for r in refused} == {"storage-unavailable"}
     assert all(int(r.headers["Retry-After"]) >= 1 for r in refused)
 
@@ -73,7 +76,9 @@ def test_a_storage_outage_answers_503_then_the_service_recovers_by_itself(start_
     while anonymous.get("/readyz").status_code != 200:
         assert time.monotonic() < deadline, anonymous.get("/readyz").text + svc.log[-3000:]
         time.sleep(0.2)
-    after = [ada.accepted("dense", source=SLOW, filename=f"after{i}.py") for i in range(2)]
+    # one after the other: each request takes the next pooled connection, so every one is tried
+    after = [ada.accepted("dense", source=SLOW if i < 2 else REFERENCE.read_text(), filename=f"after{i}.py")
+             for i in range(2 * BURST)]
     for sid in before + after:
         body = ada.wait(sid)
         assert body["status"] == "done", body
