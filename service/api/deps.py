@@ -84,7 +84,9 @@ class Principal:
         return self.role == "instructor"
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
+    # async: FastAPI runs a plain ``def`` dependency in the thread pool, and /healthz would then
+    # queue behind every request waiting there for a thread (a thousand long-polls).
     return request.app.state.service
 
 

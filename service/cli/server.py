@@ -88,7 +88,9 @@ def serve(
 def listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` and listening; exit with a message naming the options if it is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and without it
+    # every keep-alive response waits ~40 ms for a delayed ACK (Nagle between its headers and body).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

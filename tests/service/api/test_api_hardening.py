@@ -9,6 +9,7 @@ import sys
 import threading
 
 import httpx
+import pytest
 
 DENSE = "import numpy as np\n\ndef dense_forward(X, W, b):\n    return X @ W.T + b\n"
 
@@ -51,10 +52,9 @@ def test_long_polls_are_capped_per_user_and_healthz_answers_meanwhile(start_serv
     assert held == [200, 200, 200]
 
 
-def test_a_second_service_on_one_sqlite_data_dir_is_refused(start_service, backend):
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_second_service_on_one_sqlite_data_dir_is_refused(start_service):
     svc = start_service(grade_in_process=False)
-    if backend != "sqlite":
-        return
     other = dict(svc.env, NNGRADE_PORT=str(_free_port()))
     done = subprocess.run([sys.executable, "-m", "nngrade", "serve"], env=other, cwd=svc.workdir,
                           capture_output=True, text=True, timeout=60)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pathlib
 import re
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "reference" / "dense.py"
@@ -49,3 +55,37 @@ def test_metrics_expose_queue_latency_and_outcomes(users):
     codes = users.alice.wait(wrong)["report"]["diagnoses"]
     assert "dW-transposed" in codes
     assert 'nngrade_diagnoses_total{exercise="dense",code="dW-transposed"}' in users.anonymous.get("/metrics").text
+
+
+PROBE_SECONDS = 5.0
+THREAD_POOL = 40  # anyio's default number of worker threads, which sync routes and dependencies share
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_healthz_answers_while_every_worker_thread_is_blocked(start_service):
+    """Every thread of the pool waits on the database's write lock (held here); /healthz needs none."""
+    svc = start_service(grade_in_process=False, rate_limit=0)
+    ada = svc.api(svc.token("student", "ada"))
+    holder = sqlite3.connect(svc.settings["data_dir"] / "nngrade.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # every write now waits (busy_timeout, 30 s) in a worker thread
+    probes: list[int] = []
+
+    def probe_healthz() -> None:  # one request after another while the writes pile up and block
+        anonymous = svc.api()
+        ends = time.monotonic() + PROBE_SECONDS
+        while time.monotonic() < ends:
+            probes.append(anonymous.get("/healthz", timeout=60).status_code)
+
+    try:
+        with ThreadPoolExecutor(THREAD_POOL + 10) as pool:
+            posts = [pool.submit(ada.submit, "dense", REFERENCE, key=f"k{i}") for i in range(THREAD_POOL + 10)]
+            prober = threading.Thread(target=probe_healthz)
+            prober.start()
+            prober.join(25)  # bounded so that a failure ends before the writes give up
+            assert not prober.is_alive(), f"/healthz stopped answering after {len(probes)} probes"
+            assert not any(p.done() for p in posts)  # the threads were all blocked meanwhile
+            holder.execute("ROLLBACK")
+            assert {p.result().status_code for p in posts} == {202}
+        assert probes and set(probes) == {200}
+    finally:
+        holder.close()
