@@ -94,8 +94,12 @@ class SandboxRunner:
             banner = (f"WARNING: nngrade sandbox runs WITHOUT {', '.join(missing)}: student code is less isolated "
                       f"than it should be (install bubblewrap and libseccomp, allow user namespaces). "
                       f"Active layers: {', '.join(self.pool.layers)}.")
-            log.warning(banner)
-            print(f"\n{'!' * 78}\n{banner}\n{'!' * 78}\n", file=sys.stderr)
+            framed = f"\n{'!' * 78}\n{banner}\n{'!' * 78}\n"
+            # Once: into the log where one is configured (the service, the worker), else on stderr.
+            if logging.getLogger().hasHandlers():
+                log.warning(framed)
+            else:
+                print(framed, file=sys.stderr)
 
     def open(self, source: str, limits: Limits, *, filename: str = "submission.py",
              deadline: float | None = None) -> SandboxSession:
