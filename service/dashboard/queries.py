@@ -121,6 +121,13 @@ class ExerciseStats:
     cases: list[CaseStat]
 
 
+def _generic(code: str) -> bool:
+    """A symptom any exercise reports (``wrong-shape``): among codes as many students hit, the
+    exercise's own mistakes (``dW-transposed``) rank first."""
+    known = registry.CODES.get(code)
+    return known is None or known.scope == registry.ANY
+
+
 def exercise_stats(session: Session, *, exercise: str) -> ExerciseStats:
     sql = _json_sql(session)
     params = {"ex": exercise}
@@ -152,7 +159,7 @@ def exercise_stats(session: Session, *, exercise: str) -> ExerciseStats:
     order = {name: i for i, name in enumerate(exercises.get(exercise).points)}
     return ExerciseStats(
         students=len(best), submissions=int(submissions or 0), best_fractions=fractions,
-        codes=sorted(stats.values(), key=lambda c: (-c.latest, -c.ever, c.code)),
+        codes=sorted(stats.values(), key=lambda c: (-c.latest, -c.ever, _generic(c.code), c.code)),
         cases=sorted((CaseStat(str(n), int(k), int(p or 0)) for n, k, p in cases),
                      key=lambda c: (order.get(c.name, len(order)), c.name)))
 

@@ -98,3 +98,13 @@ def test_activity_counts_today_the_queue_and_the_wait_of_the_last_hour(db):
     assert act.latency_p50 == pytest.approx(2.0) and act.latency_p95 == pytest.approx(2.0)
     assert act.submitted_today == 3
     assert latest == 3  # the queued submission has no report yet
+
+
+def test_among_codes_hit_by_as_many_students_the_exercises_own_mistake_ranks_first(db):
+    with db.write_session() as s:
+        for name in ("ada", "bo"):
+            add_attempt(s, add_user(s, name), "dense", 11, ["bad-return-type", "dW-transposed"])
+    with db.session() as s:
+        stats = queries.exercise_stats(s, exercise="dense")
+    assert [c.code for c in stats.codes] == ["dW-transposed", "bad-return-type"]
+    assert [(c.latest, c.ever) for c in stats.codes] == [(2, 2), (2, 2)]
