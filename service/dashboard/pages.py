@@ -176,11 +176,11 @@ def overview_csv(_dash: Dash, state: State, mode: Mode = "best", q: Filter = "",
 
 @router.get("/dashboard/live")
 def live(_dash: Dash, state: State):
-    """What the live pages poll: the newest report's id and the queue (two indexed counts)."""
+    """What the live pages poll: the newest report's id and the queue (two indexed reads)."""
     with state.db.session() as session:
         latest = queries.latest_report_id(session)
-        activity = queries.activity(session)
-    return JSONResponse({"latest": latest, "queued": activity.queued, "running": activity.running},
+        queued, running = queries.queue(session)
+    return JSONResponse({"latest": latest, "queued": queued, "running": running},
                         headers={"Cache-Control": "no-store"})
 
 
