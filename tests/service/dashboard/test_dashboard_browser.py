@@ -41,8 +41,8 @@ CLASS = {
                        ("attention", "correct_vectorized")],
     "Edsger Dijkstra": [("dense", "bias_missing"), ("dense", "correct_vectorized"), ("toeplitz", "loops")],
     "Katherine Johnson": [("dense", "dW_transposed"), ("attention", "correct_vectorized")],
-    "Barbara Liskov": [("dense", "grad_averaged"), ("lora", "correct_einsum")],
-    "Claude Shannon": [("dense", "correct_vectorized")],
+    "Barbara Liskov": [("dense", "grad_averaged"), ("lora", "correct_einsum"), ("two_layer", "correct_matmul")],
+    "Claude Shannon": [("dense", "correct_vectorized"), ("two_layer", "grad_summed")],
     "Niklaus Wirth": [],
 }
 XSS_NAME = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
