@@ -156,9 +156,12 @@ def gradebook_as_shown(csv_text: str) -> list[list[str]]:
 # ------------------------------------------------------------------ logging in, the overview
 
 
-def test_the_login_page_refuses_an_unknown_token_and_lets_an_instructor_in(klass, pages):
+def test_the_url_nngrade_serve_prints_leads_to_the_login_which_lets_only_an_instructor_in(klass, pages):
+    printed = re.search(r"^instructors' dashboard: (http://\S+)$", klass.service.log, re.MULTILINE)
+    assert printed, klass.service.log
     p = pages()
-    checked(p.goto("/dashboard/login"))
+    checked(p.page.goto(printed.group(1)), 200)
+    assert p.page.url == p.base + "/dashboard/login"
     expect(p.page.locator("h1")).to_have_text("Instructor dashboard")
     p.screenshot("login")
     p.page.fill("#token", "nng_not-a-token")
