@@ -79,6 +79,7 @@ def serve(
     url = f"http://{settings.host}:{settings.port}"
     typer.echo(f"nngrade {url}/api/v1 (docs: {url}/api/v1/docs) — database {masked_url(settings.sqlalchemy_url)}, "
                f"runner {settings.runner}", err=False)
+    typer.echo(f"instructors' dashboard: {url}/dashboard/", err=False)
     config = uvicorn.Config(application, host=settings.host, port=settings.port, log_level=settings.log_level,
                             timeout_graceful_shutdown=15, proxy_headers=False, timeout_keep_alive=5,
                             http=protocol(settings.header_timeout))

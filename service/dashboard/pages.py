@@ -136,7 +136,8 @@ def logout(request: Request, _dash: Checked):
 
 def _shown(book: course_gradebook.Book, *, q: str, sort: str, order: str) -> course_gradebook.Book:
     """The rows the overview shows: filtered by name (case-insensitive substring), then sorted; a
-    student without a score sorts after every score either way."""
+    student without a score sorts after every score either way.  By name is the gradebook's own order
+    (the API's CSV), so the unfiltered download is that CSV."""
     needle = q.strip().casefold()
     rows = [r for r in book.rows if needle in r.student.casefold()]
     if sort == "total":
@@ -145,8 +146,8 @@ def _shown(book: course_gradebook.Book, *, q: str, sort: str, order: str) -> cou
         scored = sorted((r for r in rows if r.scores[sort] is not None), key=lambda r: r.scores[sort],
                         reverse=order == "desc")
         rows = scored + [r for r in rows if r.scores[sort] is None]
-    else:
-        rows.sort(key=lambda r: r.student.casefold(), reverse=order == "desc")
+    elif order == "desc":
+        rows.reverse()
     return dataclasses.replace(book, rows=rows)
 
 
@@ -175,11 +176,11 @@ def overview_csv(_dash: Dash, state: State, mode: Mode = "best", q: Filter = "",
 
 @router.get("/dashboard/live")
 def live(_dash: Dash, state: State):
-    """What the live pages poll: the newest report's id and the queue (two indexed counts)."""
+    """What the live pages poll: the newest report's id and the queue (two indexed reads)."""
     with state.db.session() as session:
         latest = queries.latest_report_id(session)
-        activity = queries.activity(session)
-    return JSONResponse({"latest": latest, "queued": activity.queued, "running": activity.running},
+        queued, running = queries.queue(session)
+    return JSONResponse({"latest": latest, "queued": queued, "running": running},
                         headers={"Cache-Control": "no-store"})
 
 

@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 import exercises
@@ -67,21 +67,39 @@ class Activity:
     latency_p95: float | None
 
 
+def queue(session: Session) -> tuple[int, int]:
+    """Submissions queued and being graded now (one indexed count)."""
+    states = dict(session.execute(select(Submission.status, func.count()).where(Submission.status.in_((QUEUED, RUNNING)))
+                                  .group_by(Submission.status)).all())
+    return int(states.get(QUEUED, 0)), int(states.get(RUNNING, 0))
+
+
+def _wait_seconds(session: Session):
+    """Seconds from a submission's upload to its report, in this session's database's SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return literal_column("EXTRACT(EPOCH FROM (reports.created_at - submissions.created_at))")
+    return literal_column("(julianday(reports.created_at) - julianday(submissions.created_at)) * 86400.0")
+
+
 def activity(session: Session, *, now: datetime | None = None) -> Activity:
     now = now or datetime.now(timezone.utc)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     today = session.scalar(select(func.count()).select_from(Submission).where(Submission.created_at >= midnight))
-    states = dict(session.execute(select(Submission.status, func.count()).where(Submission.status.in_((QUEUED, RUNNING)))
-                                  .group_by(Submission.status)).all())
-    # One row per report of the last hour: bounded by what the workers can grade in an hour.
-    pairs = session.execute(select(GradingReport.created_at, Submission.created_at)
-                            .join(Submission, Submission.id == GradingReport.submission_id)
-                            .where(GradingReport.created_at >= now - timedelta(hours=1),
-                                   GradingReport.trigger == "submit")).all()
-    waits = sorted(max(0.0, (done - sent).total_seconds()) for done, sent in pairs)
-    p50 = statistics.median(waits) if waits else None
-    p95 = waits[min(len(waits) - 1, int(0.95 * len(waits)))] if waits else None
-    return Activity(int(today or 0), int(states.get(QUEUED, 0)), int(states.get(RUNNING, 0)), len(waits), p50, p95)
+    queued, running = queue(session)
+    # The waits of the last hour's first gradings, ordered by the database: their count, then the one
+    # or two in the middle and the one at 95 %, read at their offsets.
+    wait = _wait_seconds(session)
+    waits = (select(wait).select_from(GradingReport).join(Submission, Submission.id == GradingReport.submission_id)
+             .where(GradingReport.created_at >= now - timedelta(hours=1), GradingReport.trigger == "submit")
+             .order_by(wait))
+    n = int(session.scalar(select(func.count()).select_from(waits.order_by(None).subquery())) or 0)
+
+    def at(offset: int, count: int = 1) -> list[float]:
+        return [max(0.0, float(v)) for v in session.scalars(waits.offset(offset).limit(count))]
+
+    p50 = statistics.fmean(at((n - 1) // 2, 1 if n % 2 else 2)) if n else None
+    p95 = at(min(n - 1, int(0.95 * n)))[0] if n else None
+    return Activity(int(today or 0), queued, running, n, p50, p95)
 
 
 def latest_report_id(session: Session) -> int:
@@ -121,6 +139,13 @@ class ExerciseStats:
     cases: list[CaseStat]
 
 
+def _generic(code: str) -> bool:
+    """A symptom any exercise reports (``wrong-shape``): among codes as many students hit, the
+    exercise's own mistakes (``dW-transposed``) rank first."""
+    known = registry.CODES.get(code)
+    return known is None or known.scope == registry.ANY
+
+
 def exercise_stats(session: Session, *, exercise: str) -> ExerciseStats:
     sql = _json_sql(session)
     params = {"ex": exercise}
@@ -128,23 +153,26 @@ def exercise_stats(session: Session, *, exercise: str) -> ExerciseStats:
                            params).all()
     fractions = [float(score) / float(top) if top else 0.0 for _uid, score, top in best]
     submissions = session.scalar(select(func.count()).select_from(Submission).where(Submission.exercise == exercise))
+    # Per code, in one pass: how many students hit it on their latest attempt and ever, and the students
+    # behind it (each one's newest submission with it, latest attempts first).
     ranked = session.execute(text(
-        _CURRENT + f"SELECT {sql['code']} AS code, COUNT(DISTINCT CASE WHEN cur.rn = 1 THEN cur.uid END) AS latest, "
-        f"COUNT(DISTINCT cur.uid) AS ever FROM cur CROSS JOIN {sql['codes']} GROUP BY {sql['code']}"), params).all()
-    stats = {code: CodeStat(code, registry.explain(code), int(latest), int(ever)) for code, latest, ever in ranked}
-    # For each code, the students behind it: each one's newest submission with it, latest attempts first.
-    examples = session.execute(text(
         _CURRENT + f""", hits AS (
             SELECT {sql['code']} AS code, cur.uid AS uid, MAX(cur.sid) AS sid, MIN(cur.rn) AS rn
             FROM cur CROSS JOIN {sql['codes']} GROUP BY {sql['code']}, cur.uid
         ), ranked AS (
             SELECT code, uid, sid, rn,
-                   ROW_NUMBER() OVER (PARTITION BY code ORDER BY rn, sid DESC) AS k FROM hits
+                   ROW_NUMBER() OVER (PARTITION BY code ORDER BY rn, sid DESC) AS k,
+                   SUM(CASE WHEN rn = 1 THEN 1 ELSE 0 END) OVER (PARTITION BY code) AS latest,
+                   COUNT(*) OVER (PARTITION BY code) AS ever
+            FROM hits
         )
-        SELECT ranked.code, u.name, ranked.sid, ranked.rn FROM ranked JOIN users u ON u.id = ranked.uid
+        SELECT ranked.code, ranked.latest, ranked.ever, u.name, ranked.sid, ranked.rn
+        FROM ranked JOIN users u ON u.id = ranked.uid
         WHERE ranked.k <= :n ORDER BY ranked.code, ranked.k"""), {**params, "n": EXAMPLES_PER_CODE}).all()
-    for code, name, sid, rn in examples:
-        stats[code].examples.append((name, int(sid), int(rn) == 1))
+    stats: dict[str, CodeStat] = {}
+    for code, latest, ever, name, sid, rn in ranked:
+        stat = stats.setdefault(code, CodeStat(code, registry.explain(code), int(latest), int(ever)))
+        stat.examples.append((name, int(sid), int(rn) == 1))
     cases = session.execute(text(
         _CURRENT + f"SELECT {sql['name']} AS name, COUNT(*) AS n, "
         f"SUM(CASE WHEN {sql['outcome']} = 'pass' THEN 1 ELSE 0 END) AS passed "
@@ -152,7 +180,7 @@ def exercise_stats(session: Session, *, exercise: str) -> ExerciseStats:
     order = {name: i for i, name in enumerate(exercises.get(exercise).points)}
     return ExerciseStats(
         students=len(best), submissions=int(submissions or 0), best_fractions=fractions,
-        codes=sorted(stats.values(), key=lambda c: (-c.latest, -c.ever, c.code)),
+        codes=sorted(stats.values(), key=lambda c: (-c.latest, -c.ever, _generic(c.code), c.code)),
         cases=sorted((CaseStat(str(n), int(k), int(p or 0)) for n, k, p in cases),
                      key=lambda c: (order.get(c.name, len(order)), c.name)))
 

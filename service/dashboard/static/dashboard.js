@@ -1,6 +1,6 @@
 // The dashboard's few behaviours; every page works without them.
-//  * [data-live]: poll /dashboard/live (one indexed max()) and, when a new report exists, re-fetch
-//    the page and swap its [data-live-region] elements in place.
+//  * [data-live]: poll /dashboard/live (one indexed max() and the queue) and, when a new report exists,
+//    re-fetch the page and swap its [data-live-region] elements in place (a large page less often).
 //  * [data-progress]: follow a regrade batch; reload (or go to data-reload) when it is finished.
 //  * [data-autosubmit]: submit the form when the input changes; [data-confirm] forms ask first.
 "use strict";
@@ -32,14 +32,18 @@
   function live(main) {
     var latest = main.dataset.latest;
     var busy = false;
+    var notBefore = 0;  // a re-fetch costs a page render: at most a tenth of the time goes to them
     setInterval(function () {
-      if (busy || document.hidden) return;
+      if (busy || document.hidden || Date.now() < notBefore) return;
       busy = true;
       getJSON(main.dataset.live).then(function (state) {
         if (String(state.latest) === String(latest)) return;
-        latest = String(state.latest);
-        main.dataset.latest = latest;
-        return swapRegions();
+        var started = Date.now();
+        return swapRegions().then(function () {
+          latest = String(state.latest);
+          main.dataset.latest = latest;
+          notBefore = Date.now() + 9 * (Date.now() - started);
+        });
       }).catch(function () {}).then(function () { busy = false; });
     }, POLL_MS);
   }

@@ -95,6 +95,36 @@ def test_activity_counts_today_the_queue_and_the_wait_of_the_last_hour(db):
         act = queries.activity(s, now=now)
         latest = queries.latest_report_id(s)
     assert (act.queued, act.running, act.graded_last_hour) == (1, 0, 2)
-    assert act.latency_p50 == pytest.approx(2.0) and act.latency_p95 == pytest.approx(2.0)
+    # to the millisecond: SQLite computes the wait from Julian days (the page shows tenths of a second)
+    assert act.latency_p50 == pytest.approx(2.0, abs=1e-3) and act.latency_p95 == pytest.approx(2.0, abs=1e-3)
     assert act.submitted_today == 3
     assert latest == 3  # the queued submission has no report yet
+
+
+def test_among_codes_hit_by_as_many_students_the_exercises_own_mistake_ranks_first(db):
+    with db.write_session() as s:
+        for name in ("ada", "bo"):
+            add_attempt(s, add_user(s, name), "dense", 11, ["bad-return-type", "dW-transposed"])
+    with db.session() as s:
+        stats = queries.exercise_stats(s, exercise="dense")
+    assert [c.code for c in stats.codes] == ["dW-transposed", "bad-return-type"]
+    assert [(c.latest, c.ever) for c in stats.codes] == [(2, 2), (2, 2)]
+
+
+def test_the_wait_of_the_last_hour_is_read_off_the_database_at_the_median_and_95_percent(db):
+    now = T0 + timedelta(hours=5)
+    with db.write_session() as s:
+        ada = add_user(s, "ada")
+        for minutes, wait in ((50, 1.0), (40, 10.0), (30, 3.0), (20, 2.0), (90, 60.0)):  # the last: over an hour ago
+            sid = add_attempt(s, ada, "dense", None, when=now - timedelta(minutes=minutes))
+            s.get(Submission, sid).status = DONE
+            s.add(GradingReport(submission_id=sid, is_current=True, status="graded", score=19, max_score=19,
+                                diagnoses=[], report={"tests": []}, trigger="submit",
+                                created_at=now - timedelta(minutes=minutes) + timedelta(seconds=wait)))
+            s.add(GradingReport(submission_id=sid, status="graded", score=19, max_score=19, diagnoses=[],
+                                report={"tests": []}, trigger="regrade", created_at=now))  # not a wait for a report
+    with db.session() as s:
+        act = queries.activity(s, now=now)
+        assert queries.queue(s) == (0, 0)
+    assert act.graded_last_hour == 4
+    assert act.latency_p50 == pytest.approx(2.5, abs=1e-3) and act.latency_p95 == pytest.approx(10.0, abs=1e-3)
