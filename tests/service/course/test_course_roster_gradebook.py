@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.course import CourseError
-from service.course.assignments import create_assignment, grant_extension
+from service.course.assignments import create_assignment, grant_extension, revoke_extension
 from service.course.gradebook import build, canvas_csv
 from service.course.roster import import_roster, parse_roster, remove_student
 from service.db import GradingReport, Submission, Token, User
@@ -114,3 +114,61 @@ def test_the_canvas_export_column_by_column(db):
     assert {r.student: r.scores["dense"] for r in on_time.rows} == {"Ada Lovelace": 15, "Bob Byte": None,
                                                                    "Cy Cache": 19}
     assert [r.student for r in section_a.rows] == ["Ada Lovelace", "Cy Cache"]
+
+
+def counted_one_by_one(session, mode: str) -> dict[tuple[str, str], float | None]:
+    """The gradebook's rule written plainly, as the specification: judge every submission by the
+    course's late policy (Course.timing) in arrival order, and keep what ``mode`` keeps."""
+    from service.course.assignments import Course
+    from service.course.policy import ON_TIME
+
+    course = Course.load(session)
+    kept: dict[tuple[str, str], float | None] = {}
+    rows = session.execute(select(User.name, User.id, Submission.exercise, Submission.created_at, GradingReport.score)
+                           .join(Submission, Submission.user_id == User.id)
+                           .join(GradingReport, GradingReport.submission_id == Submission.id)
+                           .where(GradingReport.is_current).order_by(Submission.id))
+    for name, user_id, exercise, at, raw in rows:
+        timing = course.timing(exercise=exercise, user_id=user_id, submitted_at=at)
+        if mode == "on-time-best" and timing is not None and timing.status != ON_TIME:
+            continue
+        score = raw if timing is None else timing.apply(raw)
+        if score is None:
+            continue
+        previous = kept.get((name, exercise))
+        if mode == "latest" or previous is None or score > previous:
+            kept[(name, exercise)] = score
+    return kept
+
+
+@pytest.mark.parametrize("mode", ["best", "latest", "on-time-best"])
+def test_the_database_aggregate_counts_what_judging_every_submission_would(db, mode):
+    """Many submissions around the due date and the late window, extensions granted, replaced and
+    revoked, an exercise with no assignment: the gradebook (aggregated in the database, the late
+    ones judged one by one) equals judging every submission."""
+    import random
+
+    imported(db)
+    draw = random.Random(7)
+    with db.write_session() as session:
+        create_assignment(session, exercise="dense", title="Dense", opens_at=NOW, due_at=DUE,
+                          late_until=DUE + timedelta(days=4), late_policy="per-day", penalty_percent=10, now=NOW)
+        create_assignment(session, exercise="lora", title="LoRA", opens_at=NOW, due_at=DUE, now=NOW)
+        grant_extension(session, exercise="dense", student="Ada Lovelace", due_at=DUE + timedelta(days=1), now=NOW)
+        grant_extension(session, exercise="dense", student="Ada Lovelace", due_at=DUE + timedelta(days=2),
+                        late_until=DUE + timedelta(days=3), now=NOW)  # replaces the first
+        revoked = grant_extension(session, exercise="lora", student="Bob Byte", due_at=DUE + timedelta(days=9),
+                                  now=NOW)
+        session.flush()
+        revoke_extension(session, extension_id=revoked.id, now=NOW)
+        grant_extension(session, exercise="lora", student="Cy Cache", due_at=DUE + timedelta(hours=5), now=NOW)
+        for _ in range(150):
+            at = DUE + timedelta(hours=draw.uniform(-48, 6 * 24), seconds=draw.choice([0, 1, -1]))
+            graded(session, draw.choice(["Ada Lovelace", "Bob Byte", "Cy Cache"]),
+                   draw.choice(["dense", "lora", "toeplitz"]), at, draw.choice([0, 5, 11.3333, 17, 19]))
+    with db.session() as session:
+        book = build(session, mode=mode)
+        expected = counted_one_by_one(session, mode)
+    got = {(row.student, ex): score for row in book.rows for ex, score in row.scores.items() if score is not None}
+    assert got == expected
+    assert {ex for _, ex in got} == {"dense", "lora", "toeplitz"}
