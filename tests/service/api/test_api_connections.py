@@ -201,5 +201,19 @@ def test_the_served_socket_sends_without_delay():
                 await asyncio.sleep(0.01)
             writer.close()
 
-    asyncio.run(asyncio.wait_for(one_connection(), CUT_OFF_WITHIN))
+    # In a thread of its own: an earlier test's library (Playwright's sync API) may leave this
+    # thread's event loop running, and asyncio.run refuses to nest.
+    failed: list[BaseException] = []
+
+    def probe() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(one_connection(), CUT_OFF_WITHIN))
+        except BaseException as exc:  # handed to the test's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
     assert nodelay and nodelay[0] != 0
