@@ -185,12 +185,12 @@ def audit(service: Service, expected: int) -> dict:
     return {"held": offset, "expected": expected, "states": states, "short": short}
 
 
-async def cpu_split(plan: Plan, workdir: Path) -> dict | None:
-    """CPU per ``dense`` submission at concurrency 8, on a second server run under py-spy."""
+async def cpu_split(plan: Plan, profile: Path) -> dict | None:
+    """CPU per ``dense`` submission at concurrency 8, on a second server run under py-spy
+    (its raw stacks kept in ``profile``)."""
     if load_cpu.py_spy() is None:
         print("  (no py-spy: the CPU split is skipped; pip install py-spy)")
         return None
-    profile = workdir / "serve.pyspy.txt"
     service = start_service(students=200, profile=profile)
     students = Students(service.tokens)
     try:
@@ -263,7 +263,7 @@ def predicted_mix(latency: dict) -> float:
     return len(EXERCISES) / sum(1 / best[e] for e in EXERCISES)
 
 
-async def run(plan: Plan, mode: str, *, spike_only: bool, plot_path: Path | None) -> dict:
+async def run(plan: Plan, mode: str, *, spike_only: bool, plot_path: Path | None, profile: Path | None) -> dict:
     r: dict = {"machine": f"{platform.node()}, {os.cpu_count()} cores, {platform.platform()}, Python "
                           f"{platform.python_version()}", "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "mode": mode, "plan": {"sustained_seconds": plan.sustained_seconds}}
@@ -296,7 +296,7 @@ async def run(plan: Plan, mode: str, *, spike_only: bool, plot_path: Path | None
         shutil.rmtree(service.data_dir, ignore_errors=True)
     if not spike_only:
         print("CPU split (a second server under py-spy)", flush=True)
-        r["cpu"] = await cpu_split(plan, workdir)
+        r["cpu"] = await cpu_split(plan, profile or workdir / "serve.pyspy.txt")
         r["predicted_mix_rate"] = predicted_mix(r["latency"])
         if plot_path is not None:
             plot(r["sweep"], plot_path, title=f"nngrade serve, dense, open loop ({mode}, {r['when']})")
@@ -331,9 +331,15 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "load-latency.png",
                         help="where the latency-against-load PNG goes (default docs/load-latency.png)")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
+    parser.add_argument("--profile", type=Path, help="keep the CPU split's py-spy stacks here (raw format)")
+    parser.add_argument("--cpu-only", action="store_true", help="only the CPU split (with --profile: to profile)")
     args = parser.parse_args()
     plan, mode = (QUICK, "quick") if args.quick else (FULL, "full")
-    r = asyncio.run(run(plan, mode, spike_only=args.spike, plot_path=args.plot))
+    if args.cpu_only:
+        cpu = asyncio.run(cpu_split(plan, args.profile or Path(tempfile.mkdtemp()) / "serve.pyspy.txt"))
+        print(json.dumps(cpu, indent=2))
+        return
+    r = asyncio.run(run(plan, mode, spike_only=args.spike, plot_path=args.plot, profile=args.profile))
     if args.json:
         args.json.write_text(json.dumps({k: ({f"{e}/{c}": v for (e, c), v in r[k].items()} if k == "latency" else v)
                                          for k, v in r.items()}, indent=2, default=str))

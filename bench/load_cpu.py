@@ -10,7 +10,10 @@ How it is measured (no timers inside the service, so nothing it does changes):
   (``py-spy record --format raw``, the service started under py-spy so that no ptrace attach
   is needed): each sample goes to the first category its stack matches from the leaf up,
   and the fractions are scaled to the process's measured CPU time.  Samples of start-up and
-  shutdown (imports, migrations, the first pool fill, the lifespan) are left out.
+  shutdown (imports, migrations, the first pool fill, the lifespan) are left out, and so are
+  samples of threads blocked in poll(), select() or a condition (``WAITS``).  A thread blocked
+  elsewhere in a system call (an fsync in a commit, SQLite's busy wait) still counts as busy,
+  so the database's share is an upper bound.
 
 The sandbox part is the trusted side's proxy and channel code plus everything inside the
 sandboxes (the student's functions, the sandbox runner's decoding) plus the zygote's forks.
@@ -36,6 +39,10 @@ CATEGORIES = (
               "service/api/", "multipart/", "json/", "email/", "uvloop")),
 )
 PARTS = ("HTTP", "database", "queue hand-off", "sandbox", "grading", "other")
+#: Leaf frames that block in poll(), select() or a condition: py-spy cannot always tell a thread waiting
+#: in a system call from one that runs, and these wait for another process or thread by design.
+WAITS = ("_wait (service/sandbox/session.py", "Condition.wait (threading.py", "Event.wait (threading.py",
+         "Runner.run (asyncio/runners.py", "BaseSelector.select", "EpollSelector.select")
 #: Frames of start-up and shutdown, not of serving.
 NOT_SERVING = ("importlib._bootstrap", "lifespan", "_start (service/api/app.py", "_stop (service/api/app.py",
                "Server.startup", "Server.shutdown", "upgrade (service/db/migrate.py")
@@ -59,6 +66,8 @@ def categorize(raw: str) -> dict[str, int]:
     for line in raw.splitlines():
         stack, _, n = line.rpartition(" ")
         if not stack or not n.isdigit() or any(marker in stack for marker in NOT_SERVING):
+            continue
+        if stack.rsplit(";", 1)[-1].startswith(WAITS):
             continue
         part = "other"
         for frame in reversed(stack.split(";")):
