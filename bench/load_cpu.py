@@ -27,8 +27,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 #: (category, path fragments) tried in this order on every frame, leaf first.
 CATEGORIES = (
     ("database", ("sqlalchemy/", "sqlite3/", "psycopg/", "alembic/", "service/db/")),
@@ -41,7 +39,7 @@ CATEGORIES = (
 PARTS = ("HTTP", "database", "queue hand-off", "sandbox", "grading", "other")
 #: Leaf frames that block in poll(), select() or a condition: py-spy cannot always tell a thread waiting
 #: in a system call from one that runs, and these wait for another process or thread by design.
-WAITS = ("_wait (service/sandbox/session.py", "Condition.wait (threading.py", "Event.wait (threading.py",
+WAITS = ("SandboxSession._wait (service/sandbox/session.py", "Condition.wait (threading.py", "Event.wait (threading.py",
          "Runner.run (asyncio/runners.py", "BaseSelector.select", "EpollSelector.select")
 #: Frames of start-up and shutdown, not of serving.
 NOT_SERVING = ("importlib._bootstrap", "lifespan", "_start (service/api/app.py", "_stop (service/api/app.py",
@@ -79,7 +77,7 @@ def categorize(raw: str) -> dict[str, int]:
     return counts
 
 
-def _proc_cpu(process: psutil.Process) -> float:
+def _proc_cpu(process) -> float:
     t = process.cpu_times()
     return t.user + t.system
 
@@ -99,6 +97,8 @@ class CpuSnapshot:
 
 
 def snapshot(pid: int) -> CpuSnapshot:
+    import psutil  # the bench extra; the judgements above need nothing beyond the standard library
+
     process = psutil.Process(pid)
     groups = _sandbox_groups(pid)
     sandboxes = sum(int((g / "cpuacct.usage").read_text()) for g in groups) / 1e9 if groups else None
