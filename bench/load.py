@@ -81,7 +81,8 @@ def summary(tally: Tally, seconds: float) -> dict:
     lat = tally.latencies()
     return {"n": len(lat), "p50": pct(lat, .5), "p95": pct(lat, .95), "p99": pct(lat, .99),
             "per_second": len(lat) / seconds, "refused": len(tally.outcomes) - tally.count(202),
-            "short": sum(1 for o in tally.outcomes if o.latency is not None and not o.full_marks)}
+            "short": sum(1 for o in tally.outcomes if o.latency is not None and not o.full_marks),
+            "retries": sum(o.retries for o in tally.outcomes)}
 
 
 async def latencies(service: Service, students: Students, plan: Plan, log: list) -> dict:
@@ -110,10 +111,14 @@ async def sustained(service: Service, students: Students, plan: Plan, log: list)
 
 
 async def sweep(service: Service, students: Students, plan: Plan, log: list) -> list[dict]:
-    """Open loop at each offered rate of ``dense``; every submission's report awaited before the next rate."""
+    """Open loop at each offered rate of ``dense``; every submission's report awaited before the next rate.
+    Stops one rate after the knee: beyond it latency only measures the queue the run itself builds."""
     points = []
     async with client(service.base, connections=4096) as http:
         for rate in plan.sweep_rates:
+            found = knee(points)
+            if found is not None and found is not points[-1]:
+                break
             tally, _ = await open_loop(http, students, steady_schedule(rate, plan.sweep_seconds, "dense", students))
             log.extend(tally.outcomes)
             done = [o for o in tally.outcomes if o.finished is not None]
@@ -163,7 +168,8 @@ async def spike(service: Service, crowd: list[str], probe: str, plan: Plan, log:
             "p50": pct([o.latency for o in done], .5), "p99": pct([o.latency for o in done], .99),
             "health_n": len(health.latencies), "health_p50": pct(health.latencies, .5),
             "health_max": max(health.latencies, default=float("nan")),
-            "health_over_100ms": sum(x > 0.1 for x in health.latencies), "health_failures": health.failures}
+            "health_over_100ms": sum(x > 0.1 for x in health.latencies), "health_failures": health.failures,
+            "retries": sum(o.retries for o in tally.outcomes)}
 
 
 def audit(service: Service, expected: int) -> dict:
@@ -185,8 +191,8 @@ def audit(service: Service, expected: int) -> dict:
     return {"held": offset, "expected": expected, "states": states, "short": short}
 
 
-async def cpu_split(plan: Plan, profile: Path) -> dict | None:
-    """CPU per ``dense`` submission at concurrency 8, on a second server run under py-spy
+async def cpu_split(plan: Plan, profile: Path, exercise: str = "dense", concurrency: int = 8) -> dict | None:
+    """CPU per submission of ``exercise`` at ``concurrency``, on a second server run under py-spy
     (its raw stacks kept in ``profile``)."""
     if load_cpu.py_spy() is None:
         print("  (no py-spy: the CPU split is skipped; pip install py-spy)")
@@ -195,12 +201,14 @@ async def cpu_split(plan: Plan, profile: Path) -> dict | None:
     students = Students(service.tokens)
     try:
         async with client(service.base) as http:
-            await closed_loop(http, students, "dense", concurrency=8, seconds=1.0)  # warm
+            await closed_loop(http, students, exercise, concurrency=concurrency, seconds=1.0)  # warm
             before = load_cpu.snapshot(service.pid)
-            tally, seconds = await closed_loop(http, students, "dense", concurrency=8, seconds=plan.cpu_seconds)
+            tally, seconds = await closed_loop(http, students, exercise, concurrency=concurrency,
+                                               seconds=plan.cpu_seconds)
             after = load_cpu.snapshot(service.pid)
     finally:
         service.stop()
+        shutil.rmtree(service.data_dir, ignore_errors=True)
     samples = load_cpu.categorize(profile.read_text())
     graded = len(tally.latencies())
     split = load_cpu.split(before, after, samples, graded)
@@ -243,6 +251,7 @@ def markdown(r: dict) -> str:
             f"| submitted (crowd) | {sp['submitted']} in {sp['arrival_seconds']:.1f} s |",
             f"| accepted / graded / full marks | {sp['accepted']} / {sp['graded']} / {sp['full_marks']} |",
             f"| refused outside the probe | {sp['other_refused']} |",
+            f"| requests sent again after a dropped connection (whole run) | {r['retries']} |",
             f"| probe: {sp['probe_sent']} at once, limit {sp['limit']}/min | {sp['probe_429']} × 429 "
             f"(expected {sp['expected_probe_429']}) |",
             f"| 429s the rate limit does not explain (whole run) | {len(r['rate_mismatches'])} |",
@@ -268,6 +277,7 @@ async def run(plan: Plan, mode: str, *, spike_only: bool, plot_path: Path | None
                           f"{platform.python_version()}", "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "mode": mode, "plan": {"sustained_seconds": plan.sustained_seconds}}
     workdir = Path(tempfile.mkdtemp(prefix="nngrade-load-run-"))
+    print(f"the servers' logs go to {workdir}", flush=True)
     log: list = []
     if not spike_only:
         print("baselines: in-process floor, naive process per submission", flush=True)
@@ -289,10 +299,12 @@ async def run(plan: Plan, mode: str, *, spike_only: bool, plot_path: Path | None
         r["spike"] = await spike(service, crowd, probe, plan, log)
         r["audit"] = audit(service, sum(o.status == 202 for o in log))
         r["rate_mismatches"] = rate_limit_mismatches(log, int(service.settings["rate_limit"]))
+        r["retries"] = sum(o.retries for o in log)
     finally:
         service.stop()
         r["rss_service_mb"] = service.memory.service_peak / 2**20
         r["rss_tree_mb"] = service.memory.tree_peak / 2**20
+        shutil.copy(service.data_dir / "serve.log", workdir / "serve.log")
         shutil.rmtree(service.data_dir, ignore_errors=True)
     if not spike_only:
         print("CPU split (a second server under py-spy)", flush=True)
@@ -302,7 +314,7 @@ async def run(plan: Plan, mode: str, *, spike_only: bool, plot_path: Path | None
             plot(r["sweep"], plot_path, title=f"nngrade serve, dense, open loop ({mode}, {r['when']})")
     else:
         r["predicted_mix_rate"] = float("nan")
-    shutil.rmtree(workdir, ignore_errors=True)
+    r["workdir"] = str(workdir)  # the server's log, kept
     return r
 
 
@@ -333,10 +345,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
     parser.add_argument("--profile", type=Path, help="keep the CPU split's py-spy stacks here (raw format)")
     parser.add_argument("--cpu-only", action="store_true", help="only the CPU split (with --profile: to profile)")
+    parser.add_argument("--cpu-exercise", default="dense", choices=EXERCISES, help="the CPU split's exercise")
+    parser.add_argument("--cpu-concurrency", type=int, default=8, help="the CPU split's clients")
     args = parser.parse_args()
     plan, mode = (QUICK, "quick") if args.quick else (FULL, "full")
     if args.cpu_only:
-        cpu = asyncio.run(cpu_split(plan, args.profile or Path(tempfile.mkdtemp()) / "serve.pyspy.txt"))
+        cpu = asyncio.run(cpu_split(plan, args.profile or Path(tempfile.mkdtemp()) / "serve.pyspy.txt",
+                                    args.cpu_exercise, args.cpu_concurrency))
         print(json.dumps(cpu, indent=2))
         return
     r = asyncio.run(run(plan, mode, spike_only=args.spike, plot_path=args.plot, profile=args.profile))

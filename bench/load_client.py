@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class Outcome:
     max_score: float | None = None
     id: int | None = None
     finished: float | None = None  # perf_counter when the report arrived
+    retries: int = 0  # requests sent again after a dropped connection
 
     @property
     def full_marks(self) -> bool:
@@ -74,12 +76,29 @@ def client(base: str, connections: int = 256) -> httpx.AsyncClient:
                              limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
 
 
+#: Tries of one request that a connection dropped (a keep-alive connection the server closed as the
+#: client reused it, or one reset under load): as a careful client does, with the same Idempotency-Key.
+TRIES = 3
+
+
+async def _request(http: httpx.AsyncClient, out: "Outcome", method: str, url: str, **kw) -> httpx.Response:
+    for attempt in range(TRIES):
+        try:
+            return await http.request(method, url, **kw)
+        except httpx.TransportError:
+            out.retries += 1
+            if attempt == TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def submit(http: httpx.AsyncClient, token: str, exercise: str, *, wait: bool = True) -> Outcome:
     """Upload the reference of ``exercise`` as ``token``'s student; with ``wait``, long-poll the report."""
     headers = {"Authorization": f"Bearer {token}"}
     out = Outcome(exercise, token, time.perf_counter())
-    answer = await http.post("/submissions", headers=headers, data={"exercise": exercise},
-                             files={"file": (f"{exercise}.py", SOURCES[exercise])})
+    answer = await _request(http, out, "POST", "/submissions",
+                            headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, data={"exercise": exercise},
+                            files={"file": (f"{exercise}.py", SOURCES[exercise])})
     out.status = answer.status_code
     if answer.status_code != 202:
         return out
@@ -87,7 +106,7 @@ async def submit(http: httpx.AsyncClient, token: str, exercise: str, *, wait: bo
     if not wait:
         return out
     while True:
-        got = await http.get(f"/submissions/{out.id}", headers=headers, params={"wait": 30})
+        got = await _request(http, out, "GET", f"/submissions/{out.id}", headers=headers, params={"wait": 30})
         if got.status_code != 200:
             raise RuntimeError(f"GET /submissions/{out.id}: {got.status_code} {got.text[:300]}")
         body = got.json()

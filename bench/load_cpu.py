@@ -40,7 +40,8 @@ PARTS = ("HTTP", "database", "queue hand-off", "sandbox", "grading", "other")
 #: Leaf frames that block in poll(), select() or a condition: py-spy cannot always tell a thread waiting
 #: in a system call from one that runs, and these wait for another process or thread by design.
 WAITS = ("SandboxSession._wait (service/sandbox/session.py", "Condition.wait (threading.py", "Event.wait (threading.py",
-         "Runner.run (asyncio/runners.py", "BaseSelector.select", "EpollSelector.select")
+         "Runner.run (asyncio/runners.py", "BaseSelector.select", "EpollSelector.select",
+         "WorkerThread.run (anyio/")  # an idle thread of the request thread pool, in its queue's get()
 #: Frames of start-up and shutdown, not of serving.
 NOT_SERVING = ("importlib._bootstrap", "lifespan", "_start (service/api/app.py", "_stop (service/api/app.py",
                "Server.startup", "Server.shutdown", "upgrade (service/db/migrate.py")
