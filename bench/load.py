@@ -34,7 +34,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -344,11 +344,18 @@ def main() -> None:
                         help="where the latency-against-load PNG goes (default docs/load-latency.png)")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
     parser.add_argument("--profile", type=Path, help="keep the CPU split's py-spy stacks here (raw format)")
+    parser.add_argument("--spike-n", type=int, help="submissions of the spike (default 2000; --quick 100)")
+    parser.add_argument("--spike-seconds", type=float, help="the spike's length (default 60 s; --quick 10 s)")
     parser.add_argument("--cpu-only", action="store_true", help="only the CPU split (with --profile: to profile)")
     parser.add_argument("--cpu-exercise", default="dense", choices=EXERCISES, help="the CPU split's exercise")
     parser.add_argument("--cpu-concurrency", type=int, default=8, help="the CPU split's clients")
     args = parser.parse_args()
     plan, mode = (QUICK, "quick") if args.quick else (FULL, "full")
+    if args.spike_n or args.spike_seconds:  # four submissions a student, as in the default spike
+        n = args.spike_n or plan.spike_n
+        plan = replace(plan, spike_n=n, spike_students=max(1, n // 4), spike_seconds=args.spike_seconds or
+                       plan.spike_seconds)
+        mode += f", spike of {n} in {plan.spike_seconds:g} s"
     if args.cpu_only:
         cpu = asyncio.run(cpu_split(plan, args.profile or Path(tempfile.mkdtemp()) / "serve.pyspy.txt",
                                     args.cpu_exercise, args.cpu_concurrency))
