@@ -62,7 +62,9 @@ class Principal:
         return self.role == "instructor"
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
+    # async: FastAPI would run a plain def in the request thread pool, and /healthz, which needs
+    # nothing else, would then wait behind the database calls of every other request.
     return request.app.state.service
 
 
