@@ -1,12 +1,14 @@
 """End-to-end load on a real ``nngrade serve``: upload → report over HTTP, as students meet it.
 
-Run:  .venv/bin/python bench/load.py            # the full run, about 6 minutes on 2 cores
-      .venv/bin/python bench/load.py --quick    # a smoke test (concurrency 1 and 8 only), a minute or two
-      .venv/bin/python bench/load.py --spike    # only the deadline spike
+Run:  .venv/bin/python bench/load.py            # the full run: 20 min on a loaded 2-core machine,
+                                                #   mostly the spike's drain; under 8 expected idle
+      .venv/bin/python bench/load.py --quick    # a smoke test (concurrency 1 and 8 only), about 2 minutes
+      .venv/bin/python bench/load.py --spike [--spike-n 600 --spike-seconds 20]   # only the deadline spike
+      .venv/bin/python bench/load.py --cpu-only --profile /tmp/serve.txt          # only the CPU split
 
 It starts ``nngrade serve`` on its embedded default (SQLite, grading workers in the process,
-the sandbox pool with every layer) on a free port with a fresh data directory and 600 student
-tokens, then measures, for each exercise's reference solution, ``POST /submissions`` followed
+the sandbox pool with every layer) on a free port with a fresh data directory and 1,101 student
+tokens (600 for the closed and open loops, 500 for the spike, one rate-limit probe), then measures, for each exercise's reference solution, ``POST /submissions`` followed
 by ``GET /submissions/{id}?wait=30`` until the report is there: p50/p95/p99 at concurrency 1,
 8 and 64 (closed loop: each client submits again once its report is there); sustained
 throughput; an open-loop sweep of offered load with the knee marked (PNG into docs/); the

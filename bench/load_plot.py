@@ -39,6 +39,7 @@ def plot(points: list[dict], path: Path, *, title: str) -> None:
     right = ax.twinx()
     right.plot(offered, [p["achieved"] for p in ordered], "k.-", alpha=0.5, label="graded/s")
     right.set_ylabel("graded submissions/s")
+    right.set_ylim(bottom=0)
     found = knee(ordered)
     if found is not None:
         ax.axvline(found["offered"], color="red", alpha=0.6)
