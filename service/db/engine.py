@@ -4,7 +4,8 @@ SQLite transactions that write begin with ``BEGIN IMMEDIATE`` (:func:`write_sess
 concurrent writers wait for the lock (``busy_timeout``) instead of failing with
 "database is locked" when a read transaction tries to upgrade; plain reads stay deferred
 and never block in WAL mode.  Commits are ``synchronous=FULL``: a submission the API has
-answered for is on disk.
+answered for is on disk.  Only writes that may be lost in a power failure without harm ask
+for less (``write_session(durable=False)``: a claim, which then reverts to ``queued``).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    mode = conn.get_execution_options().get("sqlite_begin", "")
-    conn.exec_driver_sql(f"BEGIN {mode}".strip())
+    options = conn.get_execution_options()
+    # Set on every transaction: a pooled connection must not keep a lighter setting from the last one.
+    conn.exec_driver_sql(f"PRAGMA synchronous={options.get('sqlite_synchronous', 'FULL')}")
+    conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', '')}".strip())
 
 
 #: SQLite errors after which a connection stays broken even once the storage is back: one opened
@@ -98,6 +101,9 @@ class Database:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._write = sessionmaker(writer, expire_on_commit=False)
+        # WAL with synchronous=NORMAL: a commit survives the process's death, not the machine's.
+        light = writer.execution_options(sqlite_synchronous="NORMAL") if self.is_sqlite else self.engine
+        self._light_write = sessionmaker(light, expire_on_commit=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -120,13 +126,19 @@ class Database:
         return self._read()
 
     @contextlib.contextmanager
-    def write_session(self, *, exclusive: bool = False) -> Iterator[Session]:
+    def write_session(self, *, exclusive: bool = False, durable: bool = True) -> Iterator[Session]:
         """A session whose transaction takes the write lock at once; commits on success.
 
         ``exclusive``: no other exclusive transaction runs at the same time, so a count and the
         insert it allows are atomic (SQLite's write lock already is; PostgreSQL takes an advisory lock).
+        ``durable=False``: the commit does not wait for the disk (SQLite ``synchronous=NORMAL``,
+        PostgreSQL ``synchronous_commit=off``).  It survives the service's death, and the database
+        stays consistent, but a power failure or an OS crash may undo it: only for writes whose
+        loss is harmless.  The next durable commit makes it durable too.
         """
-        with self._write() as session, session.begin():
+        with (self._write if durable else self._light_write)() as session, session.begin():
+            if not durable and not self.is_sqlite:
+                session.execute(text("SET LOCAL synchronous_commit = off"))
             if exclusive and not self.is_sqlite:
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EXCLUSIVE_LOCK})
             yield session

@@ -37,12 +37,12 @@ class LocalDispatcher:
 
     mode = "in-process"
 
-    def __init__(self, wake: Callable[[], None] | None = None):
-        self.wake = wake
+    def __init__(self, wake: Callable[[int], None] | None = None):
+        self.wake = wake  # called with how many submissions were queued
 
     def dispatch(self, submission_ids: Sequence[int]) -> None:
         if submission_ids and self.wake is not None:
-            self.wake()
+            self.wake(len(submission_ids))
 
     def close(self) -> None:
         pass

@@ -54,10 +54,18 @@ class WorkerPool:
         self._keeper.start()
         return recovered
 
-    def wake(self) -> None:
+    def wake(self, n: int | None = None) -> None:
+        """Wake ``n`` idle workers (all of them when None): ``n`` submissions were queued.
+
+        Woken beyond that, a worker would only take the write lock to find the queue empty.
+        A worker busy meanwhile sees the new generation and looks at the queue again before
+        it sleeps, so no submission waits for ``poll_interval``."""
         with self._cond:
             self._generation += 1
-            self._cond.notify_all()
+            if n is None:
+                self._cond.notify_all()
+            else:
+                self._cond.notify(n)
 
     def stop(self, timeout: float = 10.0) -> list[int]:
         """Stop taking work; wait up to ``timeout`` for gradings in progress, then put the

@@ -128,12 +128,21 @@ def _take(session, submission_id: int, lease: Lease) -> str | None:
     return claim if taken.rowcount == 1 else None
 
 
+#: Built once: constructing the statement cost more than running it on a short queue.
+NEXT_CANDIDATE = _next_candidate()
+
+
 def claim_next(db: Database, lease: Lease | None = None) -> tuple[int, str] | None:
-    """Claim the next submission to grade: ``(id, claim)``, or None when the queue is empty."""
+    """Claim the next submission to grade: ``(id, claim)``, or None when the queue is empty.
+
+    A claim's commit does not wait for the disk (``durable=False``): lost in a power failure,
+    the submission is simply ``queued`` again, and the report that would follow is only ever
+    stored by a durable commit of the claim's holder (:func:`finish`), which makes the claim
+    durable with it."""
     lease = lease or Lease()
     for _ in range(CLAIM_TRIES):
-        with db.write_session() as session:
-            candidate = session.scalar(_next_candidate())
+        with db.write_session(durable=False) as session:
+            candidate = session.scalar(NEXT_CANDIDATE)
             if candidate is None:
                 return None
             claim = _take(session, candidate, lease)
@@ -143,8 +152,9 @@ def claim_next(db: Database, lease: Lease | None = None) -> tuple[int, str] | No
 
 
 def claim(db: Database, submission_id: int, lease: Lease | None = None) -> str | None:
-    """Claim one given submission if it is queued (for a task that grades it by id)."""
-    with db.write_session() as session:
+    """Claim one given submission if it is queued (for a task that grades it by id); as durable as
+    :func:`claim_next`'s."""
+    with db.write_session(durable=False) as session:
         return _take(session, submission_id, lease or Lease())
 
 
