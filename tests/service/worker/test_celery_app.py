@@ -179,13 +179,13 @@ def _kinds() -> list[tuple[str, pathlib.Path]]:
 
 #: A too slow submission ends ``too-slow`` or, past the wall limit, ``timeout``: which one depends on
 #: how busy the machine is (two workers and this test share two cores), not on where it ran.
-SLOW = {"too-slow", "timeout"}
+SLOW_CODES = {"too-slow", "timeout"}
 
 
 def _shape(report: dict) -> list[tuple]:
     """What must agree between two gradings with one seed: every test's outcome, codes and score."""
     def one(t: dict) -> tuple:
-        if SLOW & set(t["diagnoses"]):
+        if SLOW_CODES & set(t["diagnoses"]):
             return t["name"], "too slow", round(t["score"], 6)
         return t["name"], t["outcome"], tuple(t["diagnoses"]), round(t["score"], 6)
 
