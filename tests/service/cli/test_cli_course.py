@@ -13,6 +13,12 @@ import re
 import stat
 from datetime import timedelta
 
+import pytest
+
+# The commands speak HTTP: both databases behind the routes are covered by tests/service/api's
+# course tests; here one backend, the embedded default an instructor starts with.
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "reference" / "dense.py"
 ROSTER = ("name,email,section,lms_id,sis_user_id,sis_login_id\n"
           "Ada Lovelace,ada@example.edu,A,1001,s1001,ada\n"

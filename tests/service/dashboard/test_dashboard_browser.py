@@ -24,6 +24,10 @@ except ImportError:  # the browser fixture says so: a failure in CI, a skip else
 
 from dashboard_kit import OfflinePage, browser, class_service, playwright_instance, screenshot_dir  # noqa: F401
 
+# One backend in the browser: the pages' queries on both databases are tests/service/dashboard's
+# other tests; here what the browser sees, on the embedded default.
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], scope="module")
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SOLUTIONS = ROOT / "tests" / "graders" / "solutions"
 WAIT_MS = 30_000
