@@ -21,8 +21,6 @@ import os
 import platform
 import random
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +32,8 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+
+from serving import free_port, stop, wait_healthy  # the script's folder is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,12 +49,6 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GENERIC = ["wrong-shape", "wrong-dtype", "exception", "timeout", "not-finite", "too-slow"]
 ISOLATION = ["process", "namespaces", "rlimits", "seccomp", "no-new-privs"]
 CHUNK = 2000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------ the class, in bulk
@@ -181,13 +175,8 @@ def serve(url: str, work: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "nngrade", "serve"], env=env, cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.2)
+    if wait_healthy(base, seconds=120):
+        return proc, base
     proc.kill()
     raise SystemExit("nngrade serve did not start")
 
@@ -245,11 +234,7 @@ def run_backend(backend: str, args) -> None:
         client.close()
     finally:
         if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop([proc])
         db.dispose()
         if admin is not None:
             with admin.connect() as conn:

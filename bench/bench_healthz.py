@@ -32,7 +32,6 @@ import asyncio
 import math
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,8 @@ from pathlib import Path
 
 import httpx
 
-from bench_scaleout import free_port, pct  # the script's folder is on sys.path
+from bench_scaleout import pct  # the script's folder is on sys.path
+from serving import free_port, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = (ROOT / "reference" / "dense.py").read_bytes()
@@ -175,21 +175,11 @@ def main() -> None:
                                   stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
+        if not wait_healthy(base):
             raise SystemExit(f"nngrade serve did not start; see {work / 'serve.log'}")
         idle, loaded = asyncio.run(run(base, tokens, args))
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop([server])
     print(f"# {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}; {args.waiters} waiters "
           f"over {students} students (cap {PER_USER}), {args.submitters} submitters, {args.seconds:g} s, "
           f"grading {'in the service' if args.grade else 'off'}")

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,16 +28,12 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from serving import free_port, stop, wait_healthy  # the script's folder is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ("dense", "lora", "toeplitz", "attention", "two_layer")
 SOURCES = {ex: (ROOT / "reference" / f"{ex}.py").read_bytes() for ex in EXERCISES}
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -68,12 +62,8 @@ def run_config(workers: int, concurrency: int, n: int, exercise: str) -> dict:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        if not wait_healthy(base):
+            raise SystemExit("nngrade serve did not start")
         for _ in range(workers):
             procs.append(subprocess.Popen([sys.executable, "-m", "nngrade", "worker", "-c", str(concurrency)],
                                           env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -118,13 +108,7 @@ def run_config(workers: int, concurrency: int, n: int, exercise: str) -> dict:
                 "p50_ms": pct(latencies, 0.5) * 1000, "p95_ms": pct(latencies, 0.95) * 1000,
                 "mean_ms": statistics.mean(latencies) * 1000}
     finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(reversed(procs))  # the workers first, then the API
         rabbitmqctl("delete_vhost", vhost)
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -3,8 +3,9 @@
 A worker writes its row at start and refreshes ``last_seen`` every ``interval`` seconds, renewing
 the lease of every claim it holds in the same beat (``queue.heartbeat``) and forgetting the
 rows of workers gone for over :data:`FORGET_AFTER`; a worker not seen for three intervals
-counts as gone (``/readyz`` and ``/metrics`` read :func:`alive`).  The row is removed at a clean shutdown.  The database is the one place every
-API process and worker already shares, so no broker round trip is needed to answer.
+counts as gone (``/readyz`` and ``/metrics`` read :func:`alive`).  The row is removed at a
+clean shutdown.  The database is the one place every API process and worker already shares, so
+no broker round trip is needed to answer.
 """
 
 from __future__ import annotations

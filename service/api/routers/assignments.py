@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Response
 
 import exercises
-from datetime import datetime
-
 from service.course.assignments import (check_offered, create_assignment, find_assignment, is_open,
                                         list_assignments, policy_of, update_assignment, window_of)
 from service.db.models import Assignment
