@@ -11,10 +11,12 @@ free loopback port, makes its tokens, and then, all at once for ``--seconds``:
 * one more student opening twice the cap of waits at once: the cap refuses the excess (429), the
   rest are held (counted in "waits still held at the end");
 * ``--submitters`` students each posting a correct ``dense`` submission in a loop (no rate limit);
-* one sampler asking ``/healthz``, another ``/api/v1/me``, one request at a time each.
+* one probe asking ``/healthz``, another ``/api/v1/me``, one request at a time each, every 20 ms, each
+  from a process of its own (in this one, the load's own work would be counted as the service's).
 
 It prints a Markdown table of the latency of ``/healthz``, ``/me`` and the submitters' POSTs
-(p50 / p95 / max), idle first and then under the load, and the counts behind it.
+(p50 / p95 / max), idle first and then under the load, the counts behind it, and when the
+``/healthz`` answers of 100 ms or more came.
 
 Without ``--grade`` the service grades nothing (``NNGRADE_GRADE_IN_PROCESS=false``, as the API
 process of the scaled-out topology), so every long-poll is held for its whole 30 s: the heaviest
@@ -42,7 +44,7 @@ from pathlib import Path
 import httpx
 
 from bench_scaleout import pct  # the script's folder is on sys.path
-from serving import free_port, stop, wait_healthy
+from serving import Probe, free_port, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = (ROOT / "reference" / "dense.py").read_bytes()
@@ -53,9 +55,20 @@ PER_USER = 8  # the service's default long_poll_per_user; the bench sets it expl
 class Samples:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    #: (seconds into the run, latency) of the /healthz answers of 100 ms or more
+    slow: list[tuple[float, float]] = field(default_factory=list)
 
     def add(self, name: str, seconds: float) -> None:
         self.latencies.setdefault(name, []).append(seconds)
+
+    async def probed(self, probes: dict[str, Probe]) -> None:
+        """Stop the probes and take their figures (a non-200 answer is counted as ``NAME not 200``)."""
+        for name, probe in probes.items():
+            await probe.stop()
+            self.latencies[name] = probe.latencies
+            if probe.failures:
+                self.counts[f"{name} not 200"] = probe.failures
+        self.slow = probes["/healthz"].slow
 
     def count(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
@@ -78,14 +91,12 @@ def make_tokens(env: dict[str, str], names: list[str]) -> list[str]:
         db.dispose()
 
 
-async def sample(client: httpx.AsyncClient, path: str, name: str, samples: Samples, until: float) -> None:
-    while time.monotonic() < until:
-        t = time.perf_counter()
-        response = await client.get(path)
-        samples.add(name, time.perf_counter() - t)
-        if response.status_code != 200:
-            samples.count(f"{name} not 200")
-        await asyncio.sleep(0.02)
+def probes(base: str, token: str) -> dict[str, Probe]:
+    started = {"/healthz": Probe(base, "/healthz", interval=0.02),
+               "/me": Probe(base, "/api/v1/me", interval=0.02, token=token)}
+    for probe in started.values():
+        probe.start()
+    return started
 
 
 async def wait_loop(client: httpx.AsyncClient, sid: int, samples: Samples, until: float) -> None:
@@ -120,26 +131,26 @@ async def run(base: str, tokens: dict[str, list[str]], args) -> tuple[Samples, S
     waiting = [client(t) for t in tokens["waiting"]]
     capped = client(tokens["capped"][0])
     submitters = [client(t) for t in tokens["submitters"]]
-    health = httpx.AsyncClient(base_url=base, timeout=120)
-    me = client(tokens["submitters"][0])
     # one queued submission for each waiting student (and the capped one) to wait on
     waited = [(await c.post("/submissions", data={"exercise": "dense"},
                             files={"file": ("dense.py", SOURCE)})).json()["id"] for c in waiting + [capped]]
     idle = Samples()
-    until = time.monotonic() + 3
-    await asyncio.gather(sample(health, "/healthz", "/healthz", idle, until), sample(me, "/me", "/me", idle, until))
+    running = probes(base, tokens["submitters"][0])
+    await asyncio.sleep(3)
+    await idle.probed(running)
     loaded = Samples()
+    running = probes(base, tokens["submitters"][0])
     until = time.monotonic() + args.seconds
     held = [asyncio.create_task(wait_loop(waiting[i // PER_USER], waited[i // PER_USER], loaded, until))
             for i in range(args.waiters)]
     held += [asyncio.create_task(capped_wait(capped, waited[-1], loaded)) for _ in range(2 * PER_USER)]
-    await asyncio.gather(*(submit_loop(c, loaded, until) for c in submitters),
-                         sample(health, "/healthz", "/healthz", loaded, until), sample(me, "/me", "/me", loaded, until))
+    await asyncio.gather(*(submit_loop(c, loaded, until) for c in submitters))
+    await loaded.probed(running)
     loaded.counts["waits still held at the end"] = sum(not t.done() for t in held)
     for task in held:  # the measurement is over: do not sit out the rest of their 30 s
         task.cancel()
     await asyncio.gather(*held, return_exceptions=True)
-    for c in [*waiting, capped, *submitters, health, me]:
+    for c in [*waiting, capped, *submitters]:
         await c.aclose()
     return idle, loaded
 
@@ -162,7 +173,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="nngrade-bench-healthz-"))
     port = free_port()
     env = {**os.environ, "NNGRADE_DATA_DIR": str(work / "data"), "NNGRADE_PORT": str(port),
-           "NNGRADE_RATE_LIMIT": "0", "NNGRADE_QUEUE_MAX": "1000000", "NNGRADE_LOG_LEVEL": "warning",
+           "NNGRADE_RATE_LIMIT": "0", "NNGRADE_QUEUE_MAX": "1000000", "NNGRADE_LOG_LEVEL": os.environ.get("NNGRADE_LOG_LEVEL", "warning"),
            "NNGRADE_LONG_POLL_PER_USER": str(PER_USER), "NNGRADE_GRADE_IN_PROCESS": str(args.grade).lower()}
     env.pop("DATABASE_URL", None)
     students = math.ceil(args.waiters / PER_USER)
@@ -190,6 +201,9 @@ def main() -> None:
     for name in ("/healthz", "/me", "POST /submissions"):
         print(row("under load", name, loaded))
     print("counts: " + ", ".join(f"{k} {v}" for k, v in sorted(loaded.counts.items())))
+    print(f"/healthz answers of 100 ms or more: {len(loaded.slow)}" + "".join(
+        f"{', ' if i else ' ('}{latency * 1000:.0f} ms at {at:.1f} s" for i, (at, latency) in enumerate(loaded.slow[:20]))
+          + (")" if loaded.slow else ""))
 
 
 if __name__ == "__main__":

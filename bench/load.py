@@ -44,9 +44,10 @@ import httpx
 import load_baselines
 import load_cpu
 from load_client import EXERCISES, Students, Tally, client, closed_loop, open_loop, pct, rate_limit_mismatches
-from load_client import HealthProbe, steady_schedule, submit
+from load_client import steady_schedule, submit
 from load_plot import knee, plot
 from load_service import ROOT, Service, start_service
+from serving import Probe
 
 #: Students of every part but the spike, which has its own.
 STUDENTS = 600
@@ -142,7 +143,7 @@ async def spike(service: Service, crowd: list[str], probe: str, plan: Plan, log:
     schedule = [(i * plan.spike_seconds / plan.spike_n, EXERCISES[(i + i // len(crowd)) % len(EXERCISES)],
                  crowd[i % len(crowd)]) for i in range(plan.spike_n)]
     probe_n = limit + 3 if limit else 0
-    health = HealthProbe(service.base)
+    health = Probe(service.base)
     health.start()
     async with client(service.base, connections=4096) as http:
         # The probe does not wait for its reports: one student may hold only a few long-polls.

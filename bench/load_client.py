@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -182,44 +180,3 @@ def rate_limit_mismatches(outcomes: list[Outcome], limit: int, slack: float = 2.
     return wrong
 
 
-#: The probe's own process: one line per request, ``seconds ok``, until its stdin closes.
-PROBE = """
-import sys, threading, time
-import httpx
-done = threading.Event()
-threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
-with httpx.Client(base_url=sys.argv[1], timeout=5.0) as http:
-    while not done.is_set():
-        t = time.perf_counter()
-        try:
-            ok = http.get("/healthz").status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        print(f"{time.perf_counter() - t:.6f} {int(ok)}", flush=True)
-        done.wait(max(0.0, float(sys.argv[2]) - (time.perf_counter() - t)))
-"""
-
-
-class HealthProbe:
-    """``GET /healthz`` every ``interval`` seconds on its own connection, from its own process: the
-    students' thousands of tasks in this one must not delay the probe's clock."""
-
-    def __init__(self, base: str, interval: float = 0.1):
-        self.base = base
-        self.interval = interval
-        self.latencies: list[float] = []
-        self.failures = 0
-        self._process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-c", PROBE, self.base, str(self.interval)],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-
-    async def stop(self) -> None:
-        if self._process is None:
-            return
-        out, _ = await asyncio.to_thread(self._process.communicate, "", 30)
-        for line in out.splitlines():
-            seconds, ok = line.split()
-            self.latencies.append(float(seconds))
-            self.failures += ok != "1"

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     long_poll_max: float = Field(60.0, ge=0, description="Longest ?wait= a client may ask for, in seconds.")
     long_poll_per_user: int = Field(8, ge=1, description="Long-polls (?wait=) one user may hold open at once; "
                                                          "more get 429 too-many-waits.")
+    request_threads: int = Field(8, ge=1, description="Threads that run the requests' database work; more make "
+                                                       "every Python thread (the event loop's too) wait longer "
+                                                       "for the interpreter lock under load.")
     header_timeout: float = Field(10.0, gt=0, description="Seconds a connection may take to send a request's "
                                                           "headers before it is closed.")
     body_timeout: float = Field(60.0, gt=0, description="Seconds a request may take to send its whole body "

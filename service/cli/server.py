@@ -82,7 +82,7 @@ def serve(
     typer.echo(f"instructors' dashboard: {url}/dashboard/", err=False)
     config = uvicorn.Config(application, host=settings.host, port=settings.port, log_level=settings.log_level,
                             timeout_graceful_shutdown=15, proxy_headers=False, timeout_keep_alive=5,
-                            http=protocol(settings.header_timeout))
+                            http=protocol(settings.header_timeout), loop="uvloop")
     uvicorn.Server(config).run(sockets=[listening])
 
 

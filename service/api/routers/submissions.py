@@ -74,12 +74,26 @@ def _summary_fields(sub: Submission, current: GradingReport | None, course: Cour
             "score": current.score if current else None, "max_score": current.max_score if current else None}
 
 
+def not_yours(submission_id: int) -> ApiError:
+    return ApiError(404, "submission-not-found", f"There is no submission {submission_id} of yours.")
+
+
 def visible_submission(session, submission_id: int, user: Principal) -> Submission:
     """The submission, if ``user`` may see it (its student, or an instructor); else 404."""
     sub = session.get(Submission, submission_id)
     if sub is None or (not user.instructor and sub.user_id != user.id):
-        raise ApiError(404, "submission-not-found", f"There is no submission {submission_id} of yours.")
+        raise not_yours(submission_id)
     return sub
+
+
+def submission_status(state: ServiceState, submission_id: int, user: Principal) -> str:
+    """The submission's status, if ``user`` may see it (as :func:`visible_submission`); else 404."""
+    with state.db.session() as session:
+        row = session.execute(select(Submission.user_id, Submission.status)
+                              .where(Submission.id == submission_id)).one_or_none()
+    if row is None or (not user.instructor and row.user_id != user.id):
+        raise not_yours(submission_id)
+    return row.status
 
 
 def current_report(session, submission_id: int) -> GradingReport | None:
@@ -185,6 +199,22 @@ def _accept(state: ServiceState, user: Principal, exercise: str, filename: str, 
             return found
 
 
+def _submit(state: ServiceState, user: Principal, exercise: str, filename: str, data: bytes,
+            idempotency_key: str | None) -> Submission:
+    """The submission a retry names, or a new one: limits checked, the file read within its time
+    budget (422 if it cannot be), committed to the queue and the graders told."""
+    found = _admit(state, user, exercise, filename, data, idempotency_key)
+    if found is not None:
+        return found
+    try:
+        source_from_file(filename, data, seconds=state.settings.max_parse_seconds)
+    except UnreadableSubmission as exc:
+        raise ApiError(422, exc.code, exc.message) from None
+    sub = _accept(state, user, exercise, filename, data, idempotency_key)
+    state.enqueued([sub.id])
+    return sub
+
+
 def _single(form, name: str):
     """The one value of form field ``name``: None if absent, 422 if given more than once."""
     values = form.getlist(name)
@@ -249,15 +279,8 @@ async def create_submission(
     if len(data) > limit:
         raise ApiError(413, "file-too-large", f"{filename} is larger than {limit} bytes ({limit / 2**20:g} MiB), "
                                               f"the largest file this service accepts.")
-    found = await run_in_threadpool(_admit, state, user, ex.id, filename, data, idempotency_key)
-    if found is None:
-        try:  # off the event loop, within the time budget: /healthz answers meanwhile
-            await run_in_threadpool(source_from_file, filename, data, seconds=state.settings.max_parse_seconds)
-        except UnreadableSubmission as exc:
-            raise ApiError(422, exc.code, exc.message) from None
-        found = await run_in_threadpool(_accept, state, user, ex.id, filename, data, idempotency_key)
-        await run_in_threadpool(state.enqueued, [found.id])
-    sub = found
+    # One trip to a thread for all of it: off the event loop, so /healthz answers meanwhile.
+    sub = await run_in_threadpool(_submit, state, user, ex.id, filename, data, idempotency_key)
     location = f"/api/v1/submissions/{sub.id}"
     response.headers["Location"] = location
     return SubmissionAccepted(id=sub.id, status=sub.status, exercise=sub.exercise, filename=sub.filename,
@@ -280,14 +303,19 @@ async def get_submission(
     async with state.hub.wait_for(user.id, submission_id) as finished:  # 429 beyond the cap per user
         while True:
             finished.clear()
-            out = await run_in_threadpool(read_submission, state, submission_id, user)
+            # the status alone (one small query): a thousand waits arriving at once read no reports
+            status = await run_in_threadpool(submission_status, state, submission_id, user)
             remaining = deadline - time.monotonic()
-            if out.status in TERMINAL or remaining <= 0:
-                return out
+            if status in TERMINAL or remaining <= 0:
+                break
             try:  # woken by this process's workers, or by the hub's one watcher of the database
                 await asyncio.wait_for(finished.wait(), timeout=remaining)
             except asyncio.TimeoutError:
-                return await run_in_threadpool(read_submission, state, submission_id, user)
+                break
+            out = await run_in_threadpool(read_submission, state, submission_id, user)
+            if out.status in TERMINAL:
+                return out
+    return await run_in_threadpool(read_submission, state, submission_id, user)
 
 
 @router.get("/submissions", response_model=SubmissionPage, summary="List submissions")
