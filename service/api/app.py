@@ -40,7 +40,7 @@ everything, regrade and export the gradebook.  Every error is JSON with a stable
 """
 
 #: Allocations between two young garbage collections (CPython's default is 700): see :func:`_settle`.
-YOUNG_COLLECTION_EVERY = 20_000
+YOUNG_COLLECTION_EVERY = 5_000
 #: How long shutdown waits for gradings in progress before putting them back in the queue.
 SHUTDOWN_GRACE = 10.0
 
@@ -92,9 +92,11 @@ def _settle(settings: Settings) -> None:
     full collection stops every thread while it walks every tracked object: start-up leaves those
     by the hundred thousand, alive for the life of the process (frozen, they are not walked), and
     under load every request in flight at a young collection is promoted towards the old
-    generation.  Young collections every 20,000 allocations instead of 700 promote far fewer
+    generation.  Young collections every 5,000 allocations instead of 700 promote far fewer
     (measured with bench/bench_healthz.py: no full collection during the run instead of one every
-    few seconds, each stopping the loop 100–230 ms; a young one costs a few ms).
+    few seconds, each stopping the loop 100–230 ms).  Much rarer ones cost more than they save:
+    at 20,000 a young collection walks so many objects that it stops the loop 100–300 ms itself
+    in the deadline spike (bench/load.py --spike).
     """
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
     gc.collect()

@@ -104,9 +104,11 @@ DB = Annotated[Session, Depends(db_session)]
 bearer = HTTPBearer(auto_error=False, description="A token from `nngrade token create`.")
 
 
-def current_user(state: State,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    """The token's user; 401 without a valid token.  Holds no session open afterwards (long-polls)."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def principal(state: ServiceState, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The token's user; 401 without a valid token.  Blocking: call it off the event loop."""
     if credentials is None:
         raise ApiError(401, "missing-token", "This needs a bearer token: `Authorization: Bearer <token>`.",
                        headers={"WWW-Authenticate": "Bearer"})
@@ -116,6 +118,11 @@ def current_user(state: State,
             raise ApiError(401, "invalid-token", "The token is unknown or revoked.",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return Principal(user.id, user.name, user.role)
+
+
+def current_user(state: State, credentials: Credentials) -> Principal:
+    """The token's user (see :func:`principal`).  Holds no session open afterwards (long-polls)."""
+    return principal(state, credentials)
 
 
 User = Annotated[Principal, Depends(current_user)]

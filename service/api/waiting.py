@@ -14,7 +14,7 @@ import contextlib
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from fastapi.concurrency import run_in_threadpool
 
@@ -63,28 +63,38 @@ class CompletionHub:
             return sum(len(events) for events in self._events.values())
 
     @contextlib.asynccontextmanager
-    async def wait_for(self, user_id: int, submission_id: int) -> AsyncIterator[asyncio.Event]:
-        """An event set when ``submission_id``'s grading ends, counted against ``user_id``'s cap."""
+    async def subscribe(self, submission_id: int) -> AsyncIterator[asyncio.Event]:
+        """An event set when ``submission_id``'s grading ends.  Subscribe before looking at its status,
+        so that a grading ending in between is not missed."""
         event = asyncio.Event()
+        with self._lock:
+            self._events[submission_id].add(event)
+        try:
+            yield event
+        finally:
+            with self._lock:
+                events = self._events.get(submission_id)
+                if events is not None:
+                    events.discard(event)
+                    if not events:
+                        del self._events[submission_id]
+
+    @contextlib.contextmanager
+    def charge(self, user_id: int) -> Iterator[None]:
+        """One wait against ``user_id``'s cap: 429 ``too-many-waits`` beyond it."""
         with self._lock:
             if self._per_user[user_id] >= self.per_user:
                 raise ApiError(429, "too-many-waits", f"You already have {self.per_user} requests waiting for "
                                f"reports (?wait=), the most one user may hold open; wait for those, or ask "
                                f"without ?wait.", headers={"Retry-After": "1"})
             self._per_user[user_id] += 1
-            self._events[submission_id].add(event)
         try:
-            yield event
+            yield
         finally:
             with self._lock:
                 self._per_user[user_id] -= 1
                 if not self._per_user[user_id]:
                     del self._per_user[user_id]
-                events = self._events.get(submission_id)
-                if events is not None:
-                    events.discard(event)
-                    if not events:
-                        del self._events[submission_id]
 
     def _set(self, submission_ids) -> None:
         with self._lock:

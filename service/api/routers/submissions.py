@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,7 @@ from service.submission_file import UnreadableSubmission, source_from_file
 from service.worker import queue
 
 from ..course import admit, submission_timing
-from ..deps import DB, Principal, ServiceState, State
+from ..deps import DB, Credentials, Principal, ServiceState, State, principal
 from ..deps import User as CurrentUser
 from ..errors import ApiError, documented, invalid
 from ..schemas import (GradescopeResults, GradescopeTest, ReportEntry, Status, SubmissionAccepted, SubmissionCreate,
@@ -287,35 +288,49 @@ async def create_submission(
                               size=sub.size, sha256=sub.sha256, created_at=sub.created_at, location=location)
 
 
+def submission_json(state: ServiceState, submission_id: int, user: Principal) -> tuple[str, Response]:
+    """:func:`read_submission`'s status and its JSON answer, serialized here in the thread: a thousand
+    waits woken at once would otherwise serialize a thousand reports on the event loop."""
+    out = read_submission(state, submission_id, user)
+    return out.status, Response(out.model_dump_json(), media_type="application/json")
+
+
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="A submission and its report",
             responses=documented(429))
 async def get_submission(
-        submission_id: ID, user: CurrentUser, state: State,
+        submission_id: ID, credentials: Credentials, state: State,
         wait: Annotated[float, Query(ge=0, le=86400, description="Wait up to this many seconds for the report "
                                      "(long-poll; capped by the service).")] = 0.0,
-) -> SubmissionOut:
+) -> Response:
     """`status` is `queued`, `running`, `done` or `failed`; once graded, `report` is the contract's report.
     With `?wait=S` the answer comes as soon as grading ends, or after S seconds; a user may hold a few
     such requests open at once (429 `too-many-waits` beyond)."""
     deadline = time.monotonic() + min(wait, state.settings.long_poll_max)
     if deadline <= time.monotonic():
-        return await run_in_threadpool(read_submission, state, submission_id, user)
-    async with state.hub.wait_for(user.id, submission_id) as finished:  # 429 beyond the cap per user
-        while True:
-            finished.clear()
-            # the status alone (one small query): a thousand waits arriving at once read no reports
-            status = await run_in_threadpool(submission_status, state, submission_id, user)
-            remaining = deadline - time.monotonic()
-            if status in TERMINAL or remaining <= 0:
-                break
-            try:  # woken by this process's workers, or by the hub's one watcher of the database
-                await asyncio.wait_for(finished.wait(), timeout=remaining)
-            except asyncio.TimeoutError:
-                break
-            out = await run_in_threadpool(read_submission, state, submission_id, user)
-            if out.status in TERMINAL:
-                return out
-    return await run_in_threadpool(read_submission, state, submission_id, user)
+        user = await run_in_threadpool(principal, state, credentials)
+        return (await run_in_threadpool(submission_json, state, submission_id, user))[1]
+    # Subscribed before the first look, which is the token and the status alone in one trip to a
+    # thread: a thousand waits arriving at once read no reports, and no grading ending between is missed.
+    async with state.hub.subscribe(submission_id) as finished:
+        user, status = await run_in_threadpool(_first_look, state, credentials, submission_id)
+        if status not in TERMINAL:
+            with state.hub.charge(user.id):  # 429 beyond the cap per user
+                while (remaining := deadline - time.monotonic()) > 0:
+                    try:  # woken by this process's workers, or by the hub's one watcher of the database
+                        await asyncio.wait_for(finished.wait(), timeout=remaining)
+                    except asyncio.TimeoutError:
+                        break
+                    finished.clear()
+                    status, answer = await run_in_threadpool(submission_json, state, submission_id, user)
+                    if status in TERMINAL:
+                        return answer
+    return (await run_in_threadpool(submission_json, state, submission_id, user))[1]
+
+
+def _first_look(state: ServiceState, credentials: HTTPAuthorizationCredentials | None,
+                submission_id: int) -> tuple[Principal, str]:
+    user = principal(state, credentials)
+    return user, submission_status(state, submission_id, user)
 
 
 @router.get("/submissions", response_model=SubmissionPage, summary="List submissions")
