@@ -307,8 +307,7 @@ async def get_submission(
     such requests open at once (429 `too-many-waits` beyond)."""
     deadline = time.monotonic() + min(wait, state.settings.long_poll_max)
     if deadline <= time.monotonic():
-        user = await run_in_threadpool(principal, state, credentials)
-        return (await run_in_threadpool(submission_json, state, submission_id, user))[1]
+        return await run_in_threadpool(_answer, state, credentials, submission_id)
     # Subscribed before the first look, which is the token and the status alone in one trip to a
     # thread: a thousand waits arriving at once read no reports, and no grading ending between is missed.
     async with state.hub.subscribe(submission_id) as finished:
@@ -325,6 +324,11 @@ async def get_submission(
                     if status in TERMINAL:
                         return answer
     return (await run_in_threadpool(submission_json, state, submission_id, user))[1]
+
+
+def _answer(state: ServiceState, credentials: HTTPAuthorizationCredentials | None, submission_id: int) -> Response:
+    """The token and the answer in one trip to a thread."""
+    return submission_json(state, submission_id, principal(state, credentials))[1]
 
 
 def _first_look(state: ServiceState, credentials: HTTPAuthorizationCredentials | None,
